@@ -1,0 +1,54 @@
+# vmm: static musl build. `make` builds build/vmm; build.sh drives everything.
+CC_MUSL ?= musl-gcc
+BUILD ?= build
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS_COMMON = -std=gnu11 $(WARN) -D_GNU_SOURCE
+CFLAGS_VMM = $(CFLAGS_COMMON) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+	-fno-stack-protector -pthread
+LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
+
+SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c api.c log.c memory.c \
+	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
+	devices/bus.c devices/serial.c devices/i8042.c devices/pseudo/heartbeat.c \
+	snapshot/unit.c
+HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h)
+
+all: $(BUILD)/vmm
+
+# musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
+KINC = $(BUILD)/kinc
+$(KINC)/.done:
+	@mkdir -p $(KINC)
+	ln -sfn /usr/include/linux $(KINC)/linux
+	ln -sfn /usr/include/asm-generic $(KINC)/asm-generic
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $(KINC)/asm
+	@touch $@
+
+$(BUILD)/vmm: $(SRCS) $(HDRS) Makefile $(KINC)/.done
+	$(CC_MUSL) $(CFLAGS_VMM) -isystem $(KINC) -o $@ $(SRCS) $(LDFLAGS_VMM)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all clean
+
+# ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
+GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin
+GUESTS32 = pvh32
+GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
+	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
+	-Wl,-T,tests/guests/lib/guest.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+GUEST_LIB = tests/guests/lib/guest.h tests/guests/lib/guest.ld
+GUEST_ELFS = $(GUESTS64:%=$(BUILD)/tests/guests/%.elf) $(GUESTS32:%=$(BUILD)/tests/guests/%.elf)
+
+guests: $(GUEST_ELFS)
+
+$(GUESTS64:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/guests/%/guest.c tests/guests/lib/start64.S $(GUEST_LIB)
+	@mkdir -p $(dir $@)
+	gcc -m64 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start64.S $<
+
+$(GUESTS32:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/guests/%/guest.c tests/guests/lib/start32.S $(GUEST_LIB)
+	@mkdir -p $(dir $@)
+	gcc -m32 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start32.S $<
+
+.PHONY: guests

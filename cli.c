@@ -1,0 +1,131 @@
+/* `vmm run` options: parsing, defaults and the usage text. */
+#include "cli.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MEM (128ull << 20)
+
+void cli_usage(FILE *f)
+{
+	fputs("usage: vmm run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem SIZE] [--cpus N]\n"
+	      "               [--api SOCKET] [--console stdio|none|FILE] [-- GUEST-COMMAND...]\n"
+	      "       vmm ctl SOCKET status|pause|resume|quit|events\n"
+	      "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
+	      "       vmm --help | --version\n"
+	      "See README.md for every flag and the exit statuses.\n",
+	      f);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s)
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if ((*end == 'i' || *end == 'I') && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end || v > (1ull << 52) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 1 || v > VMM_MAX_VCPUS)
+		die_usage("--cpus %s: need a whole number from 1 to %d", s, VMM_MAX_VCPUS);
+	return (int)v;
+}
+
+static void parse_console(const char *s, struct vm_config *cfg)
+{
+	if (!*s)
+		die_usage("--console: empty value (stdio, none or a file path)");
+	if (strcmp(s, "stdio") == 0) {
+		cfg->console = CONSOLE_STDIO;
+	} else if (strcmp(s, "none") == 0) {
+		cfg->console = CONSOLE_NONE;
+	} else {
+		cfg->console = CONSOLE_FILE;
+		cfg->console_path = s;
+	}
+}
+
+/* Flags DESIGN.md defines that arrive with later work: refused plainly. */
+static const char *const later_flags[] = {
+    "--disk", "--net", "--watchdog-action", "--heartbeat", "--snapshot-on-ready",
+    "--dump-to", "--snapshot-key", "--seccomp", NULL,
+};
+
+/* Split "--flag=value" or take the next argument as the value. */
+static const char *option_value(int argc, char **argv, int *i, const char *flag)
+{
+	const char *eq = strchr(argv[*i], '=');
+	if (eq)
+		return eq + 1;
+	if (*i + 1 >= argc)
+		die_usage("%s needs a value", flag);
+	return argv[++*i];
+}
+
+void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem = DEFAULT_MEM;
+	cfg->cpus = 1;
+	cfg->console = CONSOLE_STDIO;
+	for (int i = 0; i < argc; i++) {
+		char flag[32];
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			if (i + 1 < argc)
+				cfg->guest_argv = &argv[i + 1];
+			break;
+		}
+		size_t fl = strcspn(a, "=");
+		snprintf(flag, sizeof(flag), "%.*s", (int)(fl < 31 ? fl : 31), a);
+		if (strcmp(flag, "--kernel") == 0) {
+			cfg->kernel = option_value(argc, argv, &i, flag);
+		} else if (strcmp(flag, "--initrd") == 0) {
+			cfg->initrd = option_value(argc, argv, &i, flag);
+		} else if (strcmp(flag, "--cmdline") == 0) {
+			cfg->cmdline = option_value(argc, argv, &i, flag);
+		} else if (strcmp(flag, "--mem") == 0) {
+			const char *v = option_value(argc, argv, &i, flag);
+			if (parse_size(v, &cfg->mem))
+				die_usage("--mem %s: not a size (examples: 256M, 2G)", v);
+		} else if (strcmp(flag, "--cpus") == 0) {
+			cfg->cpus = parse_cpus(option_value(argc, argv, &i, flag));
+		} else if (strcmp(flag, "--api") == 0) {
+			cfg->api_path = option_value(argc, argv, &i, flag);
+			if (!*cfg->api_path)
+				die_usage("--api: empty socket path");
+		} else if (strcmp(flag, "--console") == 0) {
+			parse_console(option_value(argc, argv, &i, flag), cfg);
+		} else {
+			for (int k = 0; later_flags[k]; k++)
+				if (strcmp(flag, later_flags[k]) == 0)
+					die_usage("%s is not supported by this build yet", flag);
+			die_usage("unknown option '%s' for vmm run (see vmm --help)", a);
+		}
+	}
+	if (!cfg->kernel)
+		die_usage("vmm run needs --kernel PATH");
+}

@@ -1,0 +1,26 @@
+/* Command-line parsing for `vmm run`. */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include "vm.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Parse a size with an optional K/M/G/T suffix (powers of 1024; no suffix
+ * means bytes). Returns 0 and stores it in *out, or -1 when malformed or
+ * above 2^52.
+ */
+int parse_size(const char *s, uint64_t *out);
+
+/*
+ * Parse `vmm run` arguments (argv[0] is the first option) into cfg, with the
+ * documented defaults. Any mistake exits with status 2 and one line.
+ */
+void cli_parse_run(int argc, char **argv, struct vm_config *cfg);
+
+/* Print the full usage text to f. */
+void cli_usage(FILE *f);
+
+#endif

@@ -1,0 +1,99 @@
+/* The virtual machine: configuration, KVM handles, devices, run state. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include "boot/loader.h"
+#include "devices/bus.h"
+#include "devices/i8042.h"
+#include "devices/pseudo/heartbeat.h"
+#include "devices/serial.h"
+#include "memory.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define VMM_MAX_VCPUS 254 /* the MP table's APIC id space less the IOAPIC */
+
+enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+
+struct vm_config {
+	const char *kernel, *initrd, *cmdline;
+	uint64_t mem;
+	int cpus;
+	const char *api_path;
+	enum console_mode console;
+	const char *console_path;
+	char **guest_argv; /* command after "--", NULL-terminated; NULL if none */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id, fd;
+	struct kvm_run *run;
+	pthread_t thread;
+};
+
+struct vm {
+	struct vm_config *cfg;
+	int kvm_fd, vm_fd;
+	int run_size;
+	struct guest_mem mem;
+	int ncpus;
+	struct vcpu vcpus[VMM_MAX_VCPUS];
+	struct bus pio, mmio;
+	struct serial serial;
+	struct i8042 i8042;
+	struct heartbeat heartbeat;
+	struct machine_hooks hooks;
+
+	/* Run state, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pause_req;	/* vCPUs must park */
+	int stopping;	/* vCPUs must leave their loops */
+	int parked;	/* vCPUs parked in the rendezvous */
+	int running;	/* vCPU threads still in their loop */
+	uint64_t paused_at;    /* monotonic ns when the pause began, 0 if running */
+	uint64_t paused_total; /* ns spent paused, for guest time */
+
+	int exit_status;   /* -1 until something ends the VM */
+	char exit_why[128];
+	int notify_fd;	   /* eventfd: wakes the event loop */
+};
+
+/* Set up KVM: open /dev/kvm, create the VM, irqchip, PIT and memory slots. */
+void kvm_create_vm(struct vm *vm);
+
+/* Largest vCPU count this host's KVM allows (and vmm supports). */
+int kvm_max_vcpus(struct vm *vm);
+
+/* Create vCPU id with CPUID, MSRs and LAPIC set; BSP state comes later. */
+void vcpu_create(struct vm *vm, int id);
+
+/* Put the boot vCPU at the kernel's entry point in the kernel's mode. */
+void vcpu_set_boot_state(struct vcpu *v, const struct kernel_image *img);
+
+/* Start every vCPU thread. */
+void vcpus_start(struct vm *vm);
+
+/* Park every vCPU out of KVM_RUN; returns when all are parked. */
+void vm_pause(struct vm *vm);
+
+/* Release parked vCPUs. */
+void vm_resume(struct vm *vm);
+
+/* Make every vCPU leave its loop; waits up to a second for them. */
+void vm_stop_vcpus(struct vm *vm);
+
+/* End the VM with status (first caller wins); wakes the event loop. */
+void vm_request_exit(struct vm *vm, int status, const char *why);
+
+/* Guest time in ns: monotonic time less the time spent paused. */
+uint64_t vm_guest_time_ns(struct vm *vm);
+
+/* Queue an event for the control socket clients and log it on stderr. */
+void vm_event(struct vm *vm, const char *name, const char *json_fields);
+
+#endif

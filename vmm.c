@@ -1,0 +1,329 @@
+/*
+ * vmm: command dispatch and the VM lifecycle of `vmm run`: check everything
+ * the user gave, build the machine, start the vCPUs, run the event loop.
+ */
+#include "api.h"
+#include "boot/bootparams.h"
+#include "boot/layout.h"
+#include "cli.h"
+#include "eventloop.h"
+#include "log.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#define VMM_VERSION "0.1.0"
+#define COM1_PORT 0x3f8
+#define COM1_IRQ 4
+
+static const char default_cmdline[] =
+    "console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp quiet";
+
+static struct vm the_vm;
+
+/* ---- machine hooks: what devices may ask of the VM ---- */
+
+void vm_request_exit(struct vm *vm, int status, const char *why)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->exit_status < 0) {
+		vm->exit_status = status;
+		snprintf(vm->exit_why, sizeof(vm->exit_why), "%s", why);
+		__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	uint64_t one = 1;
+	ssize_t r = write(vm->notify_fd, &one, sizeof(one));
+	(void)r;
+}
+
+static void hook_power_off(void *ctx, int status, const char *why)
+{
+	vm_request_exit(ctx, status, why);
+}
+
+static void hook_reset(void *ctx, const char *why)
+{
+	vm_request_exit(ctx, 0, why);
+}
+
+static void hook_irq_line(void *ctx, uint32_t irq, int level)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level l = {.irq = irq, .level = (uint32_t)level};
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		vmm_log("KVM_IRQ_LINE irq %u level %d failed: %s", irq, level, strerror(errno));
+}
+
+static void hook_event(void *ctx, const char *name, const char *fields)
+{
+	vm_event(ctx, name, fields);
+}
+
+static void hook_guest_ready(void *ctx)
+{
+	char f[48];
+	snprintf(f, sizeof(f), "\"ms\":%.3f", (double)since_start_ns() / 1e6);
+	vm_event(ctx, "guest-ready", f);
+}
+
+static uint64_t hook_guest_time(void *ctx)
+{
+	return vm_guest_time_ns(ctx);
+}
+
+/* ---- input checks (all before KVM is touched) ---- */
+
+static const uint8_t *map_file(const char *flag, const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_usage("%s %s: %s", flag, path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die_usage("%s %s: not a regular file", flag, path);
+	if (st.st_size == 0)
+		die_usage("%s %s: the file is empty", flag, path);
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		die_usage("%s %s: cannot map: %s", flag, path, strerror(errno));
+	close(fd);
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+static int open_initrd(const char *path, uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_usage("--initrd %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die_usage("--initrd %s: not a regular file", path);
+	if (st.st_size == 0)
+		die_usage("--initrd %s: the file is empty", path);
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+static void check_mem(uint64_t mem)
+{
+	struct sysinfo si;
+	if (mem < BOOT_MIN_MEM)
+		die_usage("--mem %llu bytes is below the minimum of %llu MiB (sizes take K/M/G "
+			  "suffixes: 256M)",
+			  (unsigned long long)mem, BOOT_MIN_MEM >> 20);
+	if (mem & 0xfff)
+		die_usage("--mem %llu bytes is not a multiple of 4 KiB", (unsigned long long)mem);
+	if (sysinfo(&si) == 0) {
+		uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+		if (mem > host)
+			die_usage("--mem %llu MiB is more than this host's %llu MiB of RAM",
+				  (unsigned long long)(mem >> 20), (unsigned long long)(host >> 20));
+	}
+}
+
+/* A guest argument must survive the kernel's quoting: no '"', no controls. */
+static void check_guest_arg(const char *a)
+{
+	for (const char *c = a; *c; c++)
+		if (*c == '"' || (unsigned char)*c < 0x20 || *c == 0x7f)
+			die_usage("guest command argument '%s' contains a double quote or control "
+				  "character, which the kernel command line cannot carry",
+				  a);
+}
+
+static char *build_cmdline(const struct vm_config *cfg, const struct kernel_image *img)
+{
+	const char *base = cfg->cmdline ? cfg->cmdline : default_cmdline;
+	size_t cap = BOOT_CMDLINE_MAX * 2, n;
+	char *s = malloc(cap);
+	if (!s)
+		die("out of memory");
+	n = (size_t)snprintf(s, cap, "%s", base);
+	if (cfg->guest_argv) {
+		if (strstr(base, " -- ") || strncmp(base, "-- ", 3) == 0)
+			die_usage("--cmdline already has '--' and a guest command was given too");
+		n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, " --");
+		for (char **a = cfg->guest_argv; *a; a++) {
+			check_guest_arg(*a);
+			n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, " \"%s\"", *a);
+		}
+	}
+	if (n > img->cmdline_max)
+		die_usage("kernel command line is %zu bytes, the kernel takes at most %u", n,
+			  img->cmdline_max);
+	return s;
+}
+
+static int open_console(const struct vm_config *cfg)
+{
+	if (cfg->console == CONSOLE_NONE)
+		return -1;
+	if (cfg->console == CONSOLE_STDIO)
+		return 1;
+	int fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die_usage("--console %s: %s", cfg->console_path, strerror(errno));
+	return fd;
+}
+
+/* ---- building the machine ---- */
+
+static void load_initrd(struct vm *vm, int fd, uint64_t gpa, uint64_t size)
+{
+	uint8_t *dst = gpa_to_hva(&vm->mem, gpa, size);
+	uint64_t done = 0;
+	while (done < size) {
+		ssize_t r = pread(fd, dst + done, size - done, (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("--initrd: read failed at byte %llu of %llu: %s",
+			    (unsigned long long)done, (unsigned long long)size,
+			    r < 0 ? strerror(errno) : "file shrank");
+		done += (uint64_t)r;
+	}
+	close(fd);
+}
+
+static void setup_devices(struct vm *vm, int console_fd)
+{
+	vm->pio.name = "pio";
+	vm->pio.unmapped_read = 0xff;
+	vm->mmio.name = "mmio";
+	vm->mmio.unmapped_read = 0x00;
+	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake < 0)
+		die_errno("eventfd failed");
+	serial_init(&vm->serial, &vm->hooks, COM1_IRQ, console_fd, wake);
+	i8042_init(&vm->i8042, &vm->hooks);
+	heartbeat_init(&vm->heartbeat, &vm->hooks, 0, 0);
+	if (bus_register(&vm->pio, COM1_PORT, 8, &vm->serial, &serial_ops) ||
+	    bus_register(&vm->pio, I8042_BASE, I8042_SPAN, &vm->i8042, &i8042_ops) ||
+	    bus_register(&vm->mmio, HEARTBEAT_BASE, HEARTBEAT_SIZE, &vm->heartbeat,
+			 &heartbeat_ops))
+		die("device address ranges overlap");
+}
+
+static void write_boot_data(struct vm *vm, const struct kernel_image *img, const char *cmdline,
+			    uint64_t initrd_gpa, uint64_t initrd_size)
+{
+	cmdline_write(&vm->mem, cmdline);
+	gdt_write(&vm->mem, img->mode);
+	mptable_write(&vm->mem, vm->ncpus);
+	if (img->mode == ENTRY_LONG64) {
+		pagetables_write(&vm->mem);
+		bootparams_write(&vm->mem, img, initrd_gpa, initrd_size);
+	} else {
+		pvh_write(&vm->mem, initrd_gpa, initrd_size);
+	}
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct vm *vm = &the_vm;
+	struct kernel_image img;
+	char err[256];
+	size_t klen;
+	uint64_t initrd_size = 0, initrd_gpa = 0;
+	int initrd_fd = -1;
+
+	block_signals();
+	cli_parse_run(argc, argv, &cfg);
+	const uint8_t *kernel = map_file("--kernel", cfg.kernel, &klen);
+	if (kernel_probe(kernel, klen, &img, err, sizeof(err)))
+		die_usage("--kernel %s: %s", cfg.kernel, err);
+	if (cfg.initrd)
+		initrd_fd = open_initrd(cfg.initrd, &initrd_size);
+	check_mem(cfg.mem);
+	vm->cfg = &cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->exit_status = -1;
+	mem_layout(&vm->mem, cfg.mem);
+	if (kernel_plan_fit(&img, &vm->mem, initrd_size, &initrd_gpa, err, sizeof(err)))
+		die_usage("%s", err);
+	char *cmdline = build_cmdline(&cfg, &img);
+	int max = kvm_max_vcpus(vm);
+	if (cfg.cpus > max)
+		die_usage("--cpus %d: this host's KVM allows at most %d", cfg.cpus, max);
+	vm->ncpus = cfg.cpus;
+	int console_fd = open_console(&cfg);
+
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->notify_fd < 0)
+		die_errno("eventfd failed");
+	vm->hooks = (struct machine_hooks){vm, hook_power_off, hook_reset, hook_irq_line,
+					   hook_event, hook_guest_ready, hook_guest_time};
+	loop_setup(vm);
+
+	kvm_create_vm(vm);
+	kernel_load(&img, kernel, &vm->mem);
+	munmap((void *)kernel, klen);
+	if (initrd_fd >= 0)
+		load_initrd(vm, initrd_fd, initrd_gpa, initrd_size);
+	write_boot_data(vm, &img, cmdline, initrd_gpa, initrd_size);
+	free(cmdline);
+	setup_devices(vm, console_fd);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_create(vm, i);
+	vcpu_set_boot_state(&vm->vcpus[0], &img);
+	vcpus_start(vm);
+	return loop_run(vm);
+}
+
+int main(int argc, char **argv)
+{
+	log_init();
+	if (argc < 2) {
+		cli_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(cmd, "ctl") == 0)
+		return ctl_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "restore") == 0 || strcmp(cmd, "inspect") == 0)
+		die_usage("vmm %s: snapshots are not supported by this build yet", cmd);
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("vmm %s\n", VMM_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "vmm: unknown command '%s'\n", cmd);
+	cli_usage(stderr);
+	return EXIT_USAGE;
+}
