@@ -45,10 +45,36 @@ guests: $(GUEST_ELFS)
 
 $(GUESTS64:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/guests/%/guest.c tests/guests/lib/start64.S $(GUEST_LIB)
 	@mkdir -p $(dir $@)
-	gcc -m64 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start64.S $<
+	@echo "  GUEST $@"; gcc -m64 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start64.S $<
 
 $(GUESTS32:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/guests/%/guest.c tests/guests/lib/start32.S $(GUEST_LIB)
 	@mkdir -p $(dir $@)
-	gcc -m32 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start32.S $<
+	@echo "  GUEST $@"; gcc -m32 $(GUEST_CFLAGS) -o $@ tests/guests/lib/start32.S $<
 
 .PHONY: guests
+
+# ---- unit tests and fuzz targets (host compiler, sanitizers) ----
+CC_TEST ?= gcc
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
+	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c \
+	devices/pseudo/heartbeat.c snapshot/unit.c
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+
+unit: $(UNIT_TESTS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/check.h tests/unit/images.h $(UNIT_LIB) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  UNIT $@"; $(CC_TEST) $(CFLAGS_COMMON) -g -O1 $(SAN) -pthread -o $@ $< $(UNIT_LIB)
+
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: $(FUZZ_TARGETS)
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ $@"; clang $(CFLAGS_COMMON) -Wno-unused-command-line-argument -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread \
+		-o $@ $< $(UNIT_LIB)
+
+.PHONY: unit fuzz

@@ -75,6 +75,16 @@ void kvm_create_vm(struct vm *vm)
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run))
 		die("KVM_GET_VCPU_MMAP_SIZE returned %d", vm->run_size);
+	/*
+	 * Memory slots before the irqchip: once an in-kernel irqchip exists,
+	 * every slot change waits for an SRCU grace period (5-7 ms here).
+	 */
+	if (mem_map_anonymous(&vm->mem) < 0)
+		die_errno("cannot map %llu MiB of guest RAM", (unsigned long long)(vm->mem.size >> 20));
+	set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+	if (vm->mem.high_size)
+		set_memory_slot(vm, 1, MMIO_GAP_END, vm->mem.high_size,
+				vm->mem.host + vm->mem.low_size);
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		die_errno("KVM_SET_TSS_ADDR 0x%llx failed", KVM_TSS_ADDR);
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
@@ -82,12 +92,6 @@ void kvm_create_vm(struct vm *vm)
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		die_errno("KVM_CREATE_PIT2 failed");
-	if (mem_map_anonymous(&vm->mem) < 0)
-		die_errno("cannot map %llu MiB of guest RAM", (unsigned long long)(vm->mem.size >> 20));
-	set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
-	if (vm->mem.high_size)
-		set_memory_slot(vm, 1, MMIO_GAP_END, vm->mem.high_size,
-				vm->mem.host + vm->mem.low_size);
 }
 
 static void load_supported_cpuid(struct vm *vm)

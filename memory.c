@@ -10,16 +10,23 @@ void mem_layout(struct guest_mem *m, uint64_t size)
 	m->high_size = size - m->low_size;
 }
 
-void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+int gpa_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	uint64_t end = gpa + len;
 	if (end < gpa)
-		return NULL;
+		return 0;
 	if (end <= m->low_size)
+		return 1;
+	return gpa >= MMIO_GAP_END && end - MMIO_GAP_END <= m->high_size;
+}
+
+void *gpa_to_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (!gpa_range_ok(m, gpa, len))
+		return NULL;
+	if (gpa < MMIO_GAP_END)
 		return m->host + gpa;
-	if (gpa >= MMIO_GAP_END && end - MMIO_GAP_END <= m->high_size)
-		return m->host + m->low_size + (gpa - MMIO_GAP_END);
-	return NULL;
+	return m->host + m->low_size + (gpa - MMIO_GAP_END);
 }
 
 int mem_map_anonymous(struct guest_mem *m)

@@ -18,6 +18,9 @@ struct guest_mem {
 /* Split size bytes of RAM into the low and high regions (no mapping). */
 void mem_layout(struct guest_mem *m, uint64_t size);
 
+/* 1 when guest range [gpa, gpa + len) is RAM in one region and does not wrap. */
+int gpa_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
 /*
  * Host pointer for guest range [gpa, gpa + len), or NULL when any byte of it
  * is outside RAM or the range wraps. The range must lie in one region.

@@ -26,7 +26,7 @@ int kernel_plan_fit(const struct kernel_image *img, const struct guest_mem *m,
 {
 	for (int i = 0; i < img->nseg; i++) {
 		const struct load_segment *s = &img->seg[i];
-		if (!gpa_to_hva(m, s->gpa, s->mem_size)) {
+		if (!gpa_range_ok(m, s->gpa, s->mem_size)) {
 			snprintf(err, errlen,
 				 "kernel segment at 0x%llx (%llu bytes) is outside guest RAM "
 				 "(%llu MiB): give more --mem",

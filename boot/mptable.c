@@ -85,6 +85,7 @@ uint32_t mptable_write(const struct guest_mem *m, int ncpus)
 	memcpy(table + 16, "VMM MPTABLE ", 12);
 	put(table + 34, (uint64_t)(2 + ncpus + MP_NR_IRQS + 2), 2); /* entry count */
 	put(table + 36, LAPIC_ADDR, 4);
+	table[7] = 0;
 	table[7] = checksum(table, tlen);
 
 	memset(base, 0, 16);

@@ -21,6 +21,25 @@ static uint64_t rd64(const uint8_t *p)
 	return *(const uint64_t *)p;
 }
 
+/* POSIX cksum (CRC-32, MSB first, length appended), to compare with cksum(1) on the host. */
+static uint32_t crc_byte(uint32_t crc, uint8_t b)
+{
+	crc ^= (uint32_t)b << 24;
+	for (int k = 0; k < 8; k++)
+		crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+	return crc;
+}
+
+static uint32_t cksum(const uint8_t *p, uint32_t n)
+{
+	uint32_t crc = 0;
+	for (uint32_t i = 0; i < n; i++)
+		crc = crc_byte(crc, p[i]);
+	for (uint32_t len = n; len; len >>= 8)
+		crc = crc_byte(crc, (uint8_t)len);
+	return ~crc;
+}
+
 void guest_main(const uint8_t *bp)
 {
 	if (bp[BP_TYPE_OF_LOADER] != 0xff)
@@ -36,11 +55,9 @@ void guest_main(const uint8_t *bp)
 	for (int i = 0; i < n; i++) {
 		const uint8_t *e = bp + BP_E820_TABLE + 20 * i;
 		puts_("e820: ");
-		puthex((uint32_t)(rd64(e) >> 32));
-		puthex((uint32_t)rd64(e));
+		puthex64(rd64(e));
 		putch(' ');
-		puthex((uint32_t)(rd64(e + 8) >> 32));
-		puthex((uint32_t)rd64(e + 8));
+		puthex64(rd64(e + 8));
 		putch(' ');
 		putdec(rd32(e + 16));
 		putch('\n');
@@ -52,17 +69,12 @@ void guest_main(const uint8_t *bp)
 	putch('\n');
 	uint32_t addr = rd32(bp + BP_RAMDISK_IMAGE), size = rd32(bp + BP_RAMDISK_SIZE);
 	if (size) {
-		/* FNV-1a over the initrd, compared by the test with the host's file. */
-		uint32_t h = 2166136261u;
-		const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
-		for (uint32_t i = 0; i < size; i++)
-			h = (h ^ p[i]) * 16777619u;
 		puts_("initrd: ");
 		puthex(addr);
 		putch(' ');
-		putdec(size);
+		putdec(cksum((const uint8_t *)(uintptr_t)addr, size));
 		putch(' ');
-		puthex(h);
+		putdec(size);
 		putch('\n');
 		if (addr & 0xfff)
 			fail("initrd not page-aligned");

@@ -50,6 +50,12 @@ static inline void puthex(uint32_t v)
 		putch("0123456789abcdef"[(v >> i) & 0xf]);
 }
 
+static inline void puthex64(uint64_t v)
+{
+	for (int i = 60; i >= 0; i -= 4)
+		putch("0123456789abcdef"[(v >> i) & 0xf]);
+}
+
 static inline void putdec(uint32_t v)
 {
 	char b[12];
