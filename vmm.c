@@ -323,7 +323,5 @@ int main(int argc, char **argv)
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "vmm: unknown command '%s'\n", cmd);
-	cli_usage(stderr);
-	return EXIT_USAGE;
+	die_usage("unknown command '%s' (run, restore, inspect or ctl; see vmm --help)", cmd);
 }
