@@ -56,8 +56,10 @@ run_unit() {
 	fi
 	for t in "$BUILD"/tests/unit/test_*; do
 		[ -x "$t" ] || continue
-		"$t" 2>&1 | tally
-		[ "${PIPESTATUS[0]}" -le 1 ] || result FAIL "unit/$(basename "$t")" "crashed (status ${PIPESTATUS[0]})"
+		"$t" >"$BUILD/unit.log" 2>&1
+		st=$?
+		tally <"$BUILD/unit.log"
+		[ $st -le 1 ] || result FAIL "unit/$(basename "$t")" "crashed (status $st)"
 	done
 }
 
@@ -110,7 +112,12 @@ run_host() {
 
 run_nested() {
 	echo "== nested tier: real Linux guests inside an L1 VM (QEMU TCG, emulated SVM)"
-	"$ROOT/tests/nested/run.sh" 2>&1 | tally
+	"$ROOT/tests/nested/run.sh" >"$BUILD/nested.log" 2>&1
+	st=$?
+	tally <"$BUILD/nested.log"
+	if [ $st -ne 0 ] && ! grep -q '^FAIL ' "$BUILD/nested.log"; then
+		result FAIL nested/harness "tests/nested/run.sh exited $st without a result line"
+	fi
 }
 
 mkdir -p "$BUILD"
