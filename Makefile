@@ -13,7 +13,7 @@ SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c api.c log.c memory.c \
 	snapshot/unit.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h)
 
-all: $(BUILD)/vmm
+all: $(BUILD)/vmm $(BUILD)/firsttime
 
 # musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
 KINC = $(BUILD)/kinc
@@ -34,7 +34,7 @@ clean:
 
 # ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
 GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin
-GUESTS32 = pvh32
+GUESTS32 = pvh32 bootbench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
 	-Wl,-T,tests/guests/lib/guest.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
@@ -78,3 +78,10 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 		-o $@ $< $(UNIT_LIB)
 
 .PHONY: unit fuzz
+
+# ---- benchmark helper (static, so it also runs inside the nested tier's L1) ----
+$(BUILD)/firsttime: bench/firsttime.c $(KINC)/.done
+	$(CC_MUSL) -O2 -static -s -o $@ $<
+
+bench-tools: $(BUILD)/firsttime
+.PHONY: bench-tools

@@ -75,6 +75,15 @@ static inline __attribute__((noreturn)) void guest_exit(uint32_t code)
 		__asm__ volatile("hlt");
 }
 
+/* EXIT on vmm; on a VMM without the heartbeat, QEMU's isa-debug-exit at 0xf4. */
+static inline __attribute__((noreturn)) void guest_exit_or_debug_port(uint32_t code)
+{
+	mmio_write32(HB_BASE + HB_EXIT, code);
+	__asm__ volatile("outl %0, %1" : : "a"(code), "Nd"((uint16_t)0xf4));
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
 static inline __attribute__((noreturn)) void fail(const char *why)
 {
 	puts_("FAIL: ");
