@@ -7,9 +7,9 @@ CFLAGS_VMM = $(CFLAGS_COMMON) -Os -ffunction-sections -fdata-sections -fno-async
 	-fno-stack-protector -pthread
 LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 
-SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c api.c log.c memory.c \
+SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
-	devices/bus.c devices/serial.c devices/i8042.c devices/pseudo/heartbeat.c \
+	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
 	snapshot/unit.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h)
 
@@ -33,7 +33,7 @@ clean:
 .PHONY: all clean
 
 # ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
-GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin
+GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon
 GUESTS32 = pvh32 bootbench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
@@ -57,7 +57,7 @@ $(GUESTS32:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/gu
 CC_TEST ?= gcc
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
-	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c \
+	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
 	devices/pseudo/heartbeat.c snapshot/unit.c
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 

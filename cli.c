@@ -12,7 +12,9 @@
 void cli_usage(FILE *f)
 {
 	fputs("usage: vmm run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem SIZE] [--cpus N]\n"
-	      "               [--api SOCKET] [--console stdio|none|FILE] [-- GUEST-COMMAND...]\n"
+	      "               [--api SOCKET] [--console stdio|none|FILE]\n"
+	      "               [--watchdog-action reset|shutdown|poweroff|pause|dump|inject-nmi|none]\n"
+	      "               [--heartbeat INTERVAL[,timeout=T][,action=A]] [-- GUEST-COMMAND...]\n"
 	      "       vmm ctl SOCKET status|pause|resume|quit|events\n"
 	      "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
 	      "       vmm --help | --version\n"
@@ -70,9 +72,97 @@ static void parse_console(const char *s, struct vm_config *cfg)
 
 /* Flags DESIGN.md defines that arrive with later work: refused plainly. */
 static const char *const later_flags[] = {
-    "--disk", "--net", "--watchdog-action", "--heartbeat", "--snapshot-on-ready",
-    "--dump-to", "--snapshot-key", "--seccomp", NULL,
+    "--disk", "--net", "--snapshot-on-ready", "--dump-to", "--snapshot-key", "--seccomp", NULL,
 };
+
+static const char *const action_names[] = {
+    [ACTION_NONE] = "none",	  [ACTION_RESET] = "reset", [ACTION_SHUTDOWN] = "shutdown",
+    [ACTION_POWEROFF] = "poweroff", [ACTION_PAUSE] = "pause", [ACTION_DUMP] = "dump",
+    [ACTION_INJECT_NMI] = "inject-nmi",
+};
+
+const char *action_name(enum vm_action a)
+{
+	return action_names[a];
+}
+
+int action_parse(const char *s, enum vm_action *a)
+{
+	for (unsigned i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+		if (strcmp(s, action_names[i]) == 0) {
+			*a = (enum vm_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+#define HB_INTERVAL_MIN_MS 10u
+#define HB_INTERVAL_MAX_MS 3600000u	 /* an hour */
+#define HB_TIMEOUT_MAX_MS (24u * 3600000u) /* a day */
+
+int parse_duration_ms(const char *s, uint32_t *ms)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10), mult = 1;
+	if (strcmp(end, "ms") == 0 || *end == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60000;
+	else
+		return -1;
+	if (v > 0xffffffffull / mult)
+		return -1;
+	*ms = (uint32_t)(v * mult);
+	return 0;
+}
+
+static void parse_watchdog_action(const char *s, struct vm_config *cfg)
+{
+	if (action_parse(s, &cfg->watchdog_action))
+		die_usage("--watchdog-action %s: unknown action (reset, shutdown, poweroff, pause, "
+			  "dump, inject-nmi or none)",
+			  s);
+}
+
+/* --heartbeat INTERVAL[,timeout=T][,action=A] */
+static void parse_heartbeat(const char *arg, struct vm_config *cfg)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", arg);
+	char *save = NULL, *part = strtok_r(buf, ",", &save);
+	int has_timeout = 0;
+	if (!part || parse_duration_ms(part, &cfg->hb_interval_ms))
+		die_usage("--heartbeat %s: the interval is not a duration (examples: 500ms, 2s)", arg);
+	if (cfg->hb_interval_ms < HB_INTERVAL_MIN_MS || cfg->hb_interval_ms > HB_INTERVAL_MAX_MS)
+		die_usage("--heartbeat %s: interval must be from %u ms to 1 hour", arg,
+			  HB_INTERVAL_MIN_MS);
+	while ((part = strtok_r(NULL, ",", &save))) {
+		if (strncmp(part, "timeout=", 8) == 0) {
+			if (parse_duration_ms(part + 8, &cfg->hb_timeout_ms))
+				die_usage("--heartbeat: timeout '%s' is not a duration", part + 8);
+			has_timeout = 1;
+		} else if (strncmp(part, "action=", 7) == 0) {
+			if (action_parse(part + 7, &cfg->hb_action) ||
+			    cfg->hb_action == ACTION_SHUTDOWN)
+				die_usage("--heartbeat: unknown action '%s' (none, reset, poweroff, "
+					  "pause, dump or inject-nmi)",
+					  part + 7);
+		} else {
+			die_usage("--heartbeat: unknown part '%s' (timeout=T or action=A)", part);
+		}
+	}
+	if (!has_timeout)
+		cfg->hb_timeout_ms = 2 * cfg->hb_interval_ms;
+	if (cfg->hb_timeout_ms < cfg->hb_interval_ms)
+		die_usage("--heartbeat: timeout %u ms is shorter than the interval %u ms",
+			  cfg->hb_timeout_ms, cfg->hb_interval_ms);
+	if (cfg->hb_timeout_ms > HB_TIMEOUT_MAX_MS)
+		die_usage("--heartbeat: timeout %u ms is more than a day", cfg->hb_timeout_ms);
+}
 
 /* Split "--flag=value" or take the next argument as the value. */
 static const char *option_value(int argc, char **argv, int *i, const char *flag)
@@ -91,6 +181,8 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	cfg->mem = DEFAULT_MEM;
 	cfg->cpus = 1;
 	cfg->console = CONSOLE_STDIO;
+	cfg->watchdog_action = ACTION_RESET; /* as QEMU */
+	cfg->hb_action = ACTION_NONE;
 	for (int i = 0; i < argc; i++) {
 		char flag[32];
 		const char *a = argv[i];
@@ -119,6 +211,10 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 				die_usage("--api: empty socket path");
 		} else if (strcmp(flag, "--console") == 0) {
 			parse_console(option_value(argc, argv, &i, flag), cfg);
+		} else if (strcmp(flag, "--watchdog-action") == 0) {
+			parse_watchdog_action(option_value(argc, argv, &i, flag), cfg);
+		} else if (strcmp(flag, "--heartbeat") == 0) {
+			parse_heartbeat(option_value(argc, argv, &i, flag), cfg);
 		} else {
 			for (int k = 0; later_flags[k]; k++)
 				if (strcmp(flag, later_flags[k]) == 0)

@@ -14,6 +14,9 @@
  */
 int parse_size(const char *s, uint64_t *out);
 
+/* Parse a duration: a number with ms (default), s or m. Returns 0 or -1. */
+int parse_duration_ms(const char *s, uint32_t *ms);
+
 /*
  * Parse `vmm run` arguments (argv[0] is the first option) into cfg, with the
  * documented defaults. Any mistake exits with status 2 and one line.

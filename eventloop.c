@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@
 #define EVENT_LINE 512
 #define ESCAPE_CHAR 0x01 /* Ctrl-A, then x to quit */
 
-enum { TAG_NOTIFY = 1, TAG_SIGNAL, TAG_STDIN, TAG_SERIAL_WAKE, TAG_LISTEN, TAG_CLIENT };
+enum { TAG_NOTIFY = 1, TAG_SIGNAL, TAG_STDIN, TAG_SERIAL_WAKE, TAG_LISTEN, TAG_CLIENT, TAG_TIMER };
 
 struct client {
 	int fd;
@@ -33,7 +34,7 @@ struct client {
 
 static struct {
 	struct vm *vm;
-	int epfd, sigfd, listen_fd;
+	int epfd, sigfd, listen_fd, timer_fd;
 	int stdin_on;	    /* stdin is in the epoll set */
 	int tty;	    /* stdin is a terminal in raw mode */
 	int escape;	    /* the last console byte was the escape character */
@@ -115,7 +116,7 @@ static void setup_api(const char *path)
 void loop_setup(struct vm *vm)
 {
 	L.vm = vm;
-	L.epfd = L.sigfd = L.listen_fd = -1;
+	L.epfd = L.sigfd = L.listen_fd = L.timer_fd = -1;
 	pthread_mutex_init(&L.ev_lock, NULL);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		L.clients[i].fd = -1;
@@ -134,7 +135,7 @@ void vm_event(struct vm *vm, const char *name, const char *fields)
 	unsigned long long ms = since_start_ns() / 1000000;
 	snprintf(line, sizeof(line), "{\"event\":\"%s\",\"uptime_ms\":%llu%s%s}\n", name, ms,
 		 fields ? "," : "", fields ? fields : "");
-	vmm_log("event %s%s%s", name, fields ? " " : "", fields ? fields : "");
+	vmm_log("event %s%s%s at %llu ms", name, fields ? " " : "", fields ? fields : "", ms);
 	pthread_mutex_lock(&L.ev_lock);
 	if (L.ev_count < EVENT_QUEUE) {
 		memcpy(L.events[(L.ev_head + L.ev_count) % EVENT_QUEUE], line, sizeof(line));
@@ -178,6 +179,37 @@ static void flush_events(void)
 			if (L.clients[i].fd >= 0)
 				client_send(&L.clients[i], line);
 	}
+}
+
+/* ---- deadlines: one timerfd for the earliest guest-time deadline ---- */
+
+/* Guest time runs on CLOCK_MONOTONIC less the time spent paused. */
+static void rearm_timer(void)
+{
+	struct vm *vm = L.vm;
+	struct itimerspec its = {0};
+	uint64_t d = vm_next_deadline(vm);
+	pthread_mutex_lock(&vm->lock);
+	int paused = vm->pause_req;
+	uint64_t offset = vm->paused_total;
+	pthread_mutex_unlock(&vm->lock);
+	if (!paused && d != UINT64_MAX) {
+		uint64_t mono = d + offset;
+		if (mono == 0)
+			mono = 1; /* zero would disarm */
+		its.it_value.tv_sec = (time_t)(mono / 1000000000ull);
+		its.it_value.tv_nsec = (long)(mono % 1000000000ull);
+	}
+	if (timerfd_settime(L.timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		die_errno("timerfd_settime failed");
+}
+
+static void timer_fired(void)
+{
+	uint64_t n;
+	if (read(L.timer_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		die_errno("timerfd read failed");
+	vm_check_deadlines(L.vm);
 }
 
 /* ---- control socket ---- */
@@ -366,8 +398,12 @@ static void setup_loop_fds(struct vm *vm)
 	L.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (L.sigfd < 0)
 		die_errno("signalfd failed");
+	L.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (L.timer_fd < 0)
+		die_errno("timerfd_create failed");
 	epoll_add(vm->notify_fd, TAG_NOTIFY, 0);
 	epoll_add(L.sigfd, TAG_SIGNAL, 0);
+	epoll_add(L.timer_fd, TAG_TIMER, 0);
 	if (vm->serial.wake_fd >= 0)
 		epoll_add(vm->serial.wake_fd, TAG_SERIAL_WAKE, 0);
 	if (vm->cfg->console == CONSOLE_STDIO) {
@@ -420,6 +456,9 @@ static void dispatch(uint64_t data)
 		if (idx < MAX_CLIENTS && L.clients[idx].fd >= 0)
 			client_readable(&L.clients[idx]);
 		break;
+	case TAG_TIMER:
+		timer_fired();
+		break;
 	}
 }
 
@@ -436,6 +475,8 @@ int loop_run(struct vm *vm)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(evs[i].data.u64);
+		/* Pauses, resumes, pings and beats all move the next deadline. */
+		rearm_timer();
 	}
 	vm_stop_vcpus(vm);
 	int status = vm_exit_status(vm);

@@ -79,7 +79,7 @@ void kvm_create_vm(struct vm *vm)
 	 * Memory slots before the irqchip: once an in-kernel irqchip exists,
 	 * every slot change waits for an SRCU grace period (5-7 ms here).
 	 */
-	if (mem_map_anonymous(&vm->mem) < 0)
+	if (!vm->mem.host && mem_map_anonymous(&vm->mem) < 0)
 		die_errno("cannot map %llu MiB of guest RAM", (unsigned long long)(vm->mem.size >> 20));
 	set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
 	if (vm->mem.high_size)
@@ -92,6 +92,19 @@ void kvm_create_vm(struct vm *vm)
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		die_errno("KVM_CREATE_PIT2 failed");
+}
+
+void kvm_destroy_vm(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		munmap(v->run, (size_t)vm->run_size);
+		close(v->fd);
+		v->fd = -1;
+		v->run = NULL;
+	}
+	close(vm->vm_fd);
+	vm->vm_fd = -1;
 }
 
 static void load_supported_cpuid(struct vm *vm)

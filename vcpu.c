@@ -135,6 +135,9 @@ static int vcpu_check_requests(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&v->nmi_pending, 0, __ATOMIC_ACQ_REL) &&
+	    ioctl(v->fd, KVM_NMI, 0) < 0)
+		vmm_log("vCPU %d: KVM_NMI failed: %s", v->id, strerror(errno));
 	pthread_mutex_lock(&vm->lock);
 	int stop = vm->stopping, pause = vm->pause_req;
 	pthread_mutex_unlock(&vm->lock);
@@ -239,6 +242,14 @@ void vm_stop_vcpus(struct vm *vm)
 		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_inject_nmi(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		__atomic_store_n(&vm->vcpus[i].nmi_pending, 1, __ATOMIC_RELEASE);
+		vcpu_kick(&vm->vcpus[i]);
+	}
 }
 
 uint64_t vm_guest_time_ns(struct vm *vm)

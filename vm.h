@@ -5,6 +5,7 @@
 #include "boot/loader.h"
 #include "devices/bus.h"
 #include "devices/i8042.h"
+#include "devices/ib700.h"
 #include "devices/pseudo/heartbeat.h"
 #include "devices/serial.h"
 #include "memory.h"
@@ -16,6 +17,19 @@
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
+/* What the watchdog or the heartbeat does when it fires (DESIGN.md). */
+enum vm_action {
+	ACTION_NONE,
+	ACTION_RESET,
+	ACTION_SHUTDOWN,
+	ACTION_POWEROFF,
+	ACTION_PAUSE,
+	ACTION_DUMP,
+	ACTION_INJECT_NMI,
+};
+
+#define SHUTDOWN_GRACE_S 10 /* guest seconds a watchdog shutdown waits */
+
 struct vm_config {
 	const char *kernel, *initrd, *cmdline;
 	uint64_t mem;
@@ -24,6 +38,19 @@ struct vm_config {
 	enum console_mode console;
 	const char *console_path;
 	char **guest_argv; /* command after "--", NULL-terminated; NULL if none */
+	enum vm_action watchdog_action;
+	uint32_t hb_interval_ms, hb_timeout_ms; /* 0: heartbeat monitor not offered */
+	enum vm_action hb_action;
+};
+
+/* Everything needed to load the guest again on a watchdog reset. */
+struct boot_plan {
+	const uint8_t *kernel; /* the mapped kernel file */
+	size_t kernel_len;
+	struct kernel_image img;
+	char *cmdline;
+	int initrd_fd;
+	uint64_t initrd_gpa, initrd_size;
 };
 
 struct vm;
@@ -33,6 +60,7 @@ struct vcpu {
 	int id, fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	int nmi_pending; /* inject an NMI before the next KVM_RUN */
 };
 
 struct vm {
@@ -40,11 +68,13 @@ struct vm {
 	int kvm_fd, vm_fd;
 	int run_size;
 	struct guest_mem mem;
+	struct boot_plan boot;
 	int ncpus;
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	struct bus pio, mmio;
 	struct serial serial;
 	struct i8042 i8042;
+	struct ib700 ib700;
 	struct heartbeat heartbeat;
 	struct machine_hooks hooks;
 
@@ -57,6 +87,9 @@ struct vm {
 	int running;	/* vCPU threads still in their loop */
 	uint64_t paused_at;    /* monotonic ns when the pause began, 0 if running */
 	uint64_t paused_total; /* ns spent paused, for guest time */
+
+	int shutdown_pending;	 /* a watchdog shutdown asked the guest to power down */
+	uint64_t shutdown_deadline; /* guest time when it is powered off regardless */
 
 	int exit_status;   /* -1 until something ends the VM */
 	char exit_why[128];
@@ -74,6 +107,9 @@ void vcpu_create(struct vm *vm, int id);
 
 /* Put the boot vCPU at the kernel's entry point in the kernel's mode. */
 void vcpu_set_boot_state(struct vcpu *v, const struct kernel_image *img);
+
+/* Close every vCPU and the VM itself (the KVM fd stays open). */
+void kvm_destroy_vm(struct vm *vm);
 
 /* Start every vCPU thread. */
 void vcpus_start(struct vm *vm);
@@ -95,5 +131,32 @@ uint64_t vm_guest_time_ns(struct vm *vm);
 
 /* Queue an event for the control socket clients and log it on stderr. */
 void vm_event(struct vm *vm, const char *name, const char *json_fields);
+
+/*
+ * Build the machine from vm->boot: VM, RAM contents, boot data, vCPUs. With
+ * rebuild (after kvm_destroy_vm, on a watchdog reset) devices are reset and
+ * the session id changes.
+ */
+void machine_build(struct vm *vm, int rebuild);
+
+/* Ask every vCPU to take an NMI. */
+void vm_inject_nmi(struct vm *vm);
+
+/* Name of an action, and parsing one (returns 0 or -1). */
+const char *action_name(enum vm_action a);
+int action_parse(const char *s, enum vm_action *a);
+
+/*
+ * Carry out a watchdog or heartbeat action (source names which) on the event
+ * loop thread, after emitting event (watchdog-expired, or NULL when the
+ * caller already did).
+ */
+void vm_run_action(struct vm *vm, enum vm_action a, const char *source, const char *event);
+
+/* Earliest guest-time deadline of the watchdog, heartbeat and shutdown grace. */
+uint64_t vm_next_deadline(struct vm *vm);
+
+/* Fire whatever deadline has passed at the current guest time. */
+void vm_check_deadlines(struct vm *vm);
 
 #endif

@@ -39,6 +39,9 @@ static struct vm the_vm;
 void vm_request_exit(struct vm *vm, int status, const char *why)
 {
 	pthread_mutex_lock(&vm->lock);
+	/* Whatever ends a VM the watchdog asked to shut down, the watchdog ended it. */
+	if (vm->shutdown_pending && status != EXIT_VMM_FAILED && status < 128)
+		status = EXIT_WATCHDOG;
 	if (vm->exit_status < 0) {
 		vm->exit_status = status;
 		snprintf(vm->exit_why, sizeof(vm->exit_why), "%s", why);
@@ -84,6 +87,14 @@ static void hook_guest_ready(void *ctx)
 static uint64_t hook_guest_time(void *ctx)
 {
 	return vm_guest_time_ns(ctx);
+}
+
+static void hook_timers_changed(void *ctx)
+{
+	struct vm *vm = ctx;
+	uint64_t one = 1;
+	ssize_t r = write(vm->notify_fd, &one, sizeof(one));
+	(void)r;
 }
 
 /* ---- input checks (all before KVM is touched) ---- */
@@ -198,7 +209,6 @@ static void load_initrd(struct vm *vm, int fd, uint64_t gpa, uint64_t size)
 			    r < 0 ? strerror(errno) : "file shrank");
 		done += (uint64_t)r;
 	}
-	close(fd);
 }
 
 static void setup_devices(struct vm *vm, int console_fd)
@@ -212,25 +222,51 @@ static void setup_devices(struct vm *vm, int console_fd)
 		die_errno("eventfd failed");
 	serial_init(&vm->serial, &vm->hooks, COM1_IRQ, console_fd, wake);
 	i8042_init(&vm->i8042, &vm->hooks);
-	heartbeat_init(&vm->heartbeat, &vm->hooks, 0, 0);
+	ib700_init(&vm->ib700, &vm->hooks);
+	heartbeat_init(&vm->heartbeat, &vm->hooks, vm->cfg->hb_interval_ms, vm->cfg->hb_timeout_ms);
 	if (bus_register(&vm->pio, COM1_PORT, 8, &vm->serial, &serial_ops) ||
 	    bus_register(&vm->pio, I8042_BASE, I8042_SPAN, &vm->i8042, &i8042_ops) ||
+	    bus_register(&vm->pio, IB700_BASE, IB700_SPAN, &vm->ib700, &ib700_ops) ||
 	    bus_register(&vm->mmio, HEARTBEAT_BASE, HEARTBEAT_SIZE, &vm->heartbeat,
 			 &heartbeat_ops))
 		die("device address ranges overlap");
 }
 
-static void write_boot_data(struct vm *vm, const struct kernel_image *img, const char *cmdline,
-			    uint64_t initrd_gpa, uint64_t initrd_size)
+static void write_boot_data(struct vm *vm)
 {
-	cmdline_write(&vm->mem, cmdline);
-	gdt_write(&vm->mem, img->mode);
+	const struct boot_plan *b = &vm->boot;
+	cmdline_write(&vm->mem, b->cmdline);
+	gdt_write(&vm->mem, b->img.mode);
 	mptable_write(&vm->mem, vm->ncpus);
-	if (img->mode == ENTRY_LONG64) {
+	if (b->img.mode == ENTRY_LONG64) {
 		pagetables_write(&vm->mem);
-		bootparams_write(&vm->mem, img, initrd_gpa, initrd_size);
+		bootparams_write(&vm->mem, &b->img, b->initrd_gpa, b->initrd_size);
 	} else {
-		pvh_write(&vm->mem, initrd_gpa, initrd_size);
+		pvh_write(&vm->mem, b->initrd_gpa, b->initrd_size);
+	}
+}
+
+static void reset_devices(const struct bus *b)
+{
+	for (int i = 0; i < b->nranges; i++)
+		b->ranges[i].ops->reset(b->ranges[i].dev);
+}
+
+void machine_build(struct vm *vm, int rebuild)
+{
+	struct boot_plan *b = &vm->boot;
+	kvm_create_vm(vm);
+	kernel_load(&b->img, b->kernel, &vm->mem);
+	if (b->initrd_fd >= 0)
+		load_initrd(vm, b->initrd_fd, b->initrd_gpa, b->initrd_size);
+	write_boot_data(vm);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_create(vm, i);
+	vcpu_set_boot_state(&vm->vcpus[0], &b->img);
+	if (rebuild) {
+		reset_devices(&vm->pio);
+		reset_devices(&vm->mmio);
+		heartbeat_new_session(&vm->heartbeat);
 	}
 }
 
@@ -299,31 +335,35 @@ static void __attribute__((noreturn)) fast_exit(int status)
 	_exit(status);
 }
 
+/* Refuse what this build cannot do yet, before anything starts. */
+static void check_unsupported(const struct vm_config *cfg)
+{
+	if (cfg->watchdog_action == ACTION_DUMP || cfg->hb_action == ACTION_DUMP)
+		die_usage("action dump writes a snapshot, and this build has no snapshots yet");
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct vm *vm = &the_vm;
-	struct kernel_image img;
+	struct boot_plan *b = &vm->boot;
 	char err[256];
-	size_t klen;
-	uint64_t initrd_size = 0, initrd_gpa = 0;
-	int initrd_fd = -1;
 
 	block_signals();
 	cli_parse_run(argc, argv, &cfg);
-	const uint8_t *kernel = map_file("--kernel", cfg.kernel, &klen);
-	if (kernel_probe(kernel, klen, &img, err, sizeof(err)))
+	check_unsupported(&cfg);
+	b->kernel = map_file("--kernel", cfg.kernel, &b->kernel_len);
+	if (kernel_probe(b->kernel, b->kernel_len, &b->img, err, sizeof(err)))
 		die_usage("--kernel %s: %s", cfg.kernel, err);
-	if (cfg.initrd)
-		initrd_fd = open_initrd(cfg.initrd, &initrd_size);
+	b->initrd_fd = cfg.initrd ? open_initrd(cfg.initrd, &b->initrd_size) : -1;
 	check_mem(cfg.mem);
 	vm->cfg = &cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->exit_status = -1;
 	mem_layout(&vm->mem, cfg.mem);
-	if (kernel_plan_fit(&img, &vm->mem, initrd_size, &initrd_gpa, err, sizeof(err)))
+	if (kernel_plan_fit(&b->img, &vm->mem, b->initrd_size, &b->initrd_gpa, err, sizeof(err)))
 		die_usage("%s", err);
-	char *cmdline = build_cmdline(&cfg, &img);
+	b->cmdline = build_cmdline(&cfg, &b->img);
 	int max = kvm_max_vcpus(vm);
 	if (cfg.cpus > max)
 		die_usage("--cpus %d: this host's KVM allows at most %d", cfg.cpus, max);
@@ -335,21 +375,17 @@ static int cmd_run(int argc, char **argv)
 	vm->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->notify_fd < 0)
 		die_errno("eventfd failed");
-	vm->hooks = (struct machine_hooks){vm, hook_power_off, hook_reset, hook_irq_line,
-					   hook_event, hook_guest_ready, hook_guest_time};
+	vm->hooks = (struct machine_hooks){vm,
+					   hook_power_off,
+					   hook_reset,
+					   hook_irq_line,
+					   hook_event,
+					   hook_guest_ready,
+					   hook_guest_time,
+					   hook_timers_changed};
 	loop_setup(vm);
-
-	kvm_create_vm(vm);
-	kernel_load(&img, kernel, &vm->mem);
-	munmap((void *)kernel, klen);
-	if (initrd_fd >= 0)
-		load_initrd(vm, initrd_fd, initrd_gpa, initrd_size);
-	write_boot_data(vm, &img, cmdline, initrd_gpa, initrd_size);
-	free(cmdline);
 	setup_devices(vm, console_fd);
-	for (int i = 0; i < vm->ncpus; i++)
-		vcpu_create(vm, i);
-	vcpu_set_boot_state(&vm->vcpus[0], &img);
+	machine_build(vm, 0);
 	vcpus_start(vm);
 	int status = loop_run(vm);
 	print_stats(vm);

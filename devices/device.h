@@ -48,6 +48,8 @@ struct machine_hooks {
 	void (*guest_ready)(void *ctx);
 	/* Guest time in ns: a clock that stands still while the VM is paused. */
 	uint64_t (*guest_time_ns)(void *ctx);
+	/* A device's deadline moved: the event loop re-arms its timer. */
+	void (*timers_changed)(void *ctx);
 };
 
 /* Little-endian helpers for register files. */

@@ -96,6 +96,33 @@ static void hb_write_reg(struct heartbeat *hb, uint64_t reg, uint32_t v)
 	}
 }
 
+uint64_t heartbeat_next_deadline(struct heartbeat *hb)
+{
+	pthread_mutex_lock(&hb->lock);
+	uint64_t d = UINT64_MAX;
+	if (hb->enabled && !hb->flatlined && hb->timeout_ms)
+		d = hb->last_beat + (uint64_t)hb->timeout_ms * 1000000ull;
+	pthread_mutex_unlock(&hb->lock);
+	return d;
+}
+
+int heartbeat_expire(struct heartbeat *hb, uint64_t now)
+{
+	char f[64];
+	pthread_mutex_lock(&hb->lock);
+	int fired = hb->enabled && !hb->flatlined && hb->timeout_ms &&
+		    now >= hb->last_beat + (uint64_t)hb->timeout_ms * 1000000ull;
+	if (fired) {
+		hb->flatlined = 1;
+		snprintf(f, sizeof(f), "\"since_beat_ms\":%llu",
+			 (unsigned long long)((now - hb->last_beat) / 1000000));
+	}
+	pthread_mutex_unlock(&hb->lock);
+	if (fired)
+		hb->hooks->event(hb->hooks->ctx, "heartbeat-flatline", f);
+	return fired;
+}
+
 static void heartbeat_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
 {
 	struct heartbeat *hb = dev;
@@ -119,6 +146,8 @@ static void heartbeat_write(void *dev, uint64_t off, const uint8_t *data, uint32
 	pthread_mutex_lock(&hb->lock);
 	hb_write_reg(hb, off, (uint32_t)le_get(data, 4));
 	pthread_mutex_unlock(&hb->lock);
+	if (off == HB_CONTROL || off == HB_BEAT)
+		hb->hooks->timers_changed(hb->hooks->ctx);
 }
 
 static void heartbeat_reset(void *dev)

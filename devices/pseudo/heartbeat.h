@@ -36,4 +36,14 @@ void heartbeat_init(struct heartbeat *hb, const struct machine_hooks *hooks, uin
 /* Pick a fresh random session id (start, reset, restore). */
 void heartbeat_new_session(struct heartbeat *hb);
 
+/* Guest time at which an enabled, beating guest flatlines; UINT64_MAX if none. */
+uint64_t heartbeat_next_deadline(struct heartbeat *hb);
+
+/*
+ * At guest time now: declare a flatline if the deadline passed (logged and
+ * emitted as heartbeat-flatline once). Returns 1 when a new flatline began;
+ * the caller runs the heartbeat action.
+ */
+int heartbeat_expire(struct heartbeat *hb, uint64_t now);
+
 #endif

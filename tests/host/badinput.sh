@@ -43,6 +43,15 @@ expect_refusal 2 "unknown option '--frobnicate'" run --kernel "$K" --frobnicate
 expect_refusal 2 "needs a value" run --kernel
 expect_refusal 2 "double quote" run --kernel "$K" -- sh -c 'echo "hi"'
 expect_refusal 2 "command line is" run --kernel "$K" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
+expect_refusal 2 "unknown action" run --kernel "$K" --watchdog-action explode
+expect_refusal 2 "no snapshots yet" run --kernel "$K" --watchdog-action dump
+expect_refusal 2 "interval must be" run --kernel "$K" --heartbeat 0
+expect_refusal 2 "interval must be" run --kernel "$K" --heartbeat 5000m
+expect_refusal 2 "not a duration" run --kernel "$K" --heartbeat soon
+expect_refusal 2 "shorter than the interval" run --kernel "$K" --heartbeat 1s,timeout=500ms
+expect_refusal 2 "unknown action" run --kernel "$K" --heartbeat 1s,action=shutdown
+expect_refusal 2 "unknown part" run --kernel "$K" --heartbeat 1s,color=red
+expect_refusal 2 "more than a day" run --kernel "$K" --heartbeat 1s,timeout=100000s
 expect_refusal 2 "unknown command" frobnicate
 expect_refusal 2 "not a socket" run --kernel "$K" --api adir
 expect_refusal 2 "usage" ctl

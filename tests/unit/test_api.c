@@ -80,6 +80,19 @@ TEST(sizes)
 	CHECK(parse_size("18446744073709551616", &v) < 0);
 }
 
+TEST(durations)
+{
+	uint32_t ms;
+	CHECK(parse_duration_ms("500ms", &ms) == 0 && ms == 500);
+	CHECK(parse_duration_ms("2s", &ms) == 0 && ms == 2000);
+	CHECK(parse_duration_ms("1m", &ms) == 0 && ms == 60000);
+	CHECK(parse_duration_ms("250", &ms) == 0 && ms == 250);
+	CHECK(parse_duration_ms("", &ms) < 0);
+	CHECK(parse_duration_ms("1h", &ms) < 0);
+	CHECK(parse_duration_ms("-1s", &ms) < 0);
+	CHECK(parse_duration_ms("99999999999s", &ms) < 0);
+}
+
 int main(void)
 {
 	check_suite = "unit/api";
@@ -87,5 +100,6 @@ int main(void)
 	RUN(bad_requests);
 	RUN(json_escape_round);
 	RUN(sizes);
+	RUN(durations);
 	return check_summary();
 }

@@ -3,6 +3,7 @@
  * the snapshot round trip every device must pass (save, load, save again).
  */
 #include "../../devices/i8042.h"
+#include "../../devices/ib700.h"
 #include "../../devices/pseudo/heartbeat.h"
 #include "../../devices/serial.h"
 #include "../../snapshot/unit.h"
@@ -52,7 +53,13 @@ static uint64_t f_time(void *c)
 	(void)c;
 	return fake.time;
 }
-static const struct machine_hooks hooks = {NULL, f_power_off, f_reset, f_irq, f_event, f_ready, f_time};
+static int timers_changed;
+static void f_timers(void *c)
+{
+	(void)c;
+	timers_changed++;
+}
+static const struct machine_hooks hooks = {NULL, f_power_off, f_reset, f_irq, f_event, f_ready, f_time, f_timers};
 
 static uint8_t rd8(void *dev, const struct device_ops *ops, uint64_t off)
 {
@@ -267,6 +274,108 @@ TEST(heartbeat_round_trip)
 	CHECK_EQ(fake.time - b.last_beat, 300000000);
 }
 
+#define S 1000000000ull
+
+TEST(ib700_every_period)
+{
+	struct ib700 w;
+	ib700_init(&w, &hooks);
+	fake.time = 100 * S;
+	CHECK_EQ(ib700_next_deadline(&w), UINT64_MAX);
+	for (uint8_t v = 0; v < 16; v++) {
+		wr8(&w, &ib700_ops, 2, v); /* port 0x443 */
+		CHECK_EQ(ib700_next_deadline(&w), fake.time + (30 - 2 * v) * S);
+	}
+	wr8(&w, &ib700_ops, 2, 0x1e); /* only the low nibble counts: 14 -> 2 s */
+	CHECK_EQ(ib700_next_deadline(&w), fake.time + 2 * S);
+	wr8(&w, &ib700_ops, 3, 0); /* 0x444 starts too (QEMU's port pair) */
+	CHECK_EQ(ib700_next_deadline(&w), fake.time + 30 * S);
+	CHECK_EQ(rd8(&w, &ib700_ops, 2), 0xff);
+}
+
+TEST(ib700_ping_stop_expire)
+{
+	struct ib700 w;
+	ib700_init(&w, &hooks);
+	fake.time = 0;
+	timers_changed = 0;
+	wr8(&w, &ib700_ops, 2, 14);
+	CHECK(timers_changed > 0);
+	fake.time = 1 * S + S / 2;
+	CHECK(!ib700_expire(&w, fake.time));
+	wr8(&w, &ib700_ops, 2, 14); /* ping: countdown restarts */
+	fake.time = 3 * S;
+	CHECK(!ib700_expire(&w, fake.time));
+	fake.time = 3 * S + S / 2;
+	CHECK(ib700_expire(&w, fake.time));
+	CHECK(!ib700_expire(&w, fake.time + 100 * S)); /* one-shot */
+	CHECK_EQ(ib700_next_deadline(&w), UINT64_MAX);
+	wr8(&w, &ib700_ops, 2, 15); /* 0 s: due at once */
+	CHECK(ib700_expire(&w, fake.time));
+	wr8(&w, &ib700_ops, 2, 14);
+	wr8(&w, &ib700_ops, 0, 0); /* 0x441 stops */
+	CHECK(!ib700_expire(&w, fake.time + 100 * S));
+	wr8(&w, &ib700_ops, 2, 14);
+	wr8(&w, &ib700_ops, 1, 0); /* 0x442 stops too */
+	CHECK_EQ(ib700_next_deadline(&w), UINT64_MAX);
+	wr8(&w, &ib700_ops, 2, 14);
+	ib700_ops.reset(&w); /* a machine reset disarms */
+	CHECK_EQ(ib700_next_deadline(&w), UINT64_MAX);
+}
+
+TEST(ib700_round_trip_keeps_remaining_time)
+{
+	struct ib700 a, b;
+	ib700_init(&a, &hooks);
+	ib700_init(&b, &hooks);
+	fake.time = 50 * S;
+	wr8(&a, &ib700_ops, 2, 10); /* 10 s */
+	fake.time += 4 * S;
+	CHECK(round_trip(&a, &b, &ib700_ops));
+	/* Restored later in guest time: 6 s remain from the load. */
+	fake.time += 1000 * S;
+	struct unit_writer w1 = {0};
+	ib700_ops.save(&a, &w1);
+	struct unit_reader r = {w1.buf, w1.len, 0, 0};
+	CHECK(ib700_ops.load(&b, &r, 1) == 0);
+	CHECK_EQ(ib700_next_deadline(&b), fake.time);
+	uw_free(&w1);
+	/* Impossible values are refused. */
+	uint8_t bad[17] = {2};
+	struct unit_reader rb = {bad, sizeof(bad), 0, 0};
+	CHECK(ib700_ops.load(&b, &rb, 1) < 0);
+}
+
+TEST(heartbeat_flatline_and_recovery)
+{
+	struct heartbeat hb;
+	memset(&fake, 0, sizeof(fake));
+	heartbeat_init(&hb, &hooks, 200, 500);
+	fake.time = 10 * S;
+	CHECK_EQ(heartbeat_next_deadline(&hb), UINT64_MAX); /* not enabled */
+	wr32(&hb, &heartbeat_ops, 0x10, 1);
+	CHECK_EQ(heartbeat_next_deadline(&hb), fake.time + 500000000ull);
+	fake.time += 400000000ull;
+	wr32(&hb, &heartbeat_ops, 0x14, 1); /* beat */
+	CHECK(!heartbeat_expire(&hb, fake.time + 499000000ull));
+	CHECK(heartbeat_expire(&hb, fake.time + 500000000ull));
+	CHECK(fake.last_event && strcmp(fake.last_event, "heartbeat-flatline") == 0);
+	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x18), 3); /* ACTIVE | FLATLINED */
+	CHECK(!heartbeat_expire(&hb, fake.time + 5 * S)); /* once per flatline */
+	CHECK_EQ(heartbeat_next_deadline(&hb), UINT64_MAX);
+	fake.time += 2 * S;
+	wr32(&hb, &heartbeat_ops, 0x14, 1);
+	CHECK(strcmp(fake.last_event, "heartbeat-recovered") == 0);
+	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x18), 1);
+	wr32(&hb, &heartbeat_ops, 0x10, 0); /* disarm */
+	CHECK_EQ(heartbeat_next_deadline(&hb), UINT64_MAX);
+	/* Without --heartbeat (timeout 0) enabling never flatlines. */
+	struct heartbeat off;
+	heartbeat_init(&off, &hooks, 0, 0);
+	wr32(&off, &heartbeat_ops, 0x10, 1);
+	CHECK(!heartbeat_expire(&off, fake.time + 1000 * S));
+}
+
 int main(void)
 {
 	check_suite = "unit/devices";
@@ -278,5 +387,9 @@ int main(void)
 	RUN(i8042_round_trip);
 	RUN(heartbeat_registers);
 	RUN(heartbeat_round_trip);
+	RUN(ib700_every_period);
+	RUN(ib700_ping_stop_expire);
+	RUN(ib700_round_trip_keeps_remaining_time);
+	RUN(heartbeat_flatline_and_recovery);
 	return check_summary();
 }

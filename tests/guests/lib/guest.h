@@ -84,6 +84,21 @@ static inline __attribute__((noreturn)) void guest_exit_or_debug_port(uint32_t c
 		__asm__ volatile("hlt");
 }
 
+/* Host wall clock in ns from the heartbeat's HOST_TIME (LO read latches HI). */
+static inline uint64_t host_time_ns(void)
+{
+	uint32_t lo = mmio_read32(HB_BASE + 0x2c);
+	return (uint64_t)mmio_read32(HB_BASE + 0x30) << 32 | lo;
+}
+
+/* Spin for ms milliseconds of host time (64-bit guests only). */
+static inline void delay_ms(uint32_t ms)
+{
+	uint64_t end = host_time_ns() + (uint64_t)ms * 1000000u;
+	while (host_time_ns() < end)
+		;
+}
+
 static inline __attribute__((noreturn)) void fail(const char *why)
 {
 	puts_("FAIL: ");

@@ -1,0 +1,51 @@
+#!/bin/sh
+# ib700 from a guest: expiry after the exact period with poweroff (124), none
+# (logged only), pause (VM parked, resumable), inject-nmi (the guest's NMI
+# handler runs), reset (a fresh machine with a new session id); pings keep it
+# quiet and a write to 0x441 stops it.
+. "$TESTLIB"
+at_ms() { sed -n "s/.*event $1 .* at \([0-9]*\) ms.*/\1/p" err | head -n1; }
+
+run_guest watchdog --watchdog-action poweroff --cmdline "mode=expire wd=14"
+expect_status 124
+expect_err 'watchdog-expired "action":"poweroff"'
+t0=$(at_ms guest-ready)
+t1=$(at_ms watchdog-expired)
+d=$((t1 - t0))
+[ $d -ge 1950 ] && [ $d -le 2600 ] || fail "value 14 should expire after 2 s, took $d ms"
+
+run_guest watchdog --watchdog-action poweroff --cmdline "mode=expire wd=15"
+expect_status 124 # value 15: zero seconds
+
+run_guest watchdog --watchdog-action poweroff --cmdline "mode=ping"
+expect_status 0
+expect_out "still alive"
+grep -q watchdog-expired err && fail "pings and a stop still let it expire"
+
+run_guest watchdog --watchdog-action inject-nmi --cmdline "mode=nmi"
+expect_status 0
+expect_out "NMI received"
+
+TIMEOUT=6 run_guest watchdog --watchdog-action none --cmdline "mode=expire wd=15"
+[ "$status" = 124 ] || fail "action none should leave the guest running (timeout), got $status"
+expect_err 'watchdog-expired "action":"none"'
+
+rm -f out err
+"$VMM" run --kernel "$GUESTS/watchdog.elf" --watchdog-action reset --cmdline "mode=reset" >out 2>err </dev/null &
+pid=$!
+n=0
+while [ "$(grep -c 'boot session' out)" -lt 3 ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM $pid
+wait $pid
+[ "$(grep -c 'boot session' out)" -ge 3 ] || fail "reset did not boot the guest again"
+[ "$(grep 'boot session' out | sort -u | wc -l)" -ge 3 ] || fail "session id did not change on reset"
+expect_err 'watchdog-expired "action":"reset"'
+
+rm -f out err sock
+"$VMM" run --kernel "$GUESTS/watchdog.elf" --api sock --watchdog-action pause --cmdline "mode=expire wd=15" >out 2>err </dev/null &
+pid=$!
+wait_for err "event paused" 10 || fail "action pause did not pause"
+"$VMM" ctl sock status >st
+grep -q '"state":"paused"' st || fail "not paused: $(cat st)"
+"$VMM" ctl sock quit >/dev/null
+wait $pid
