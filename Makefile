@@ -10,10 +10,10 @@ LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
-	snapshot/unit.c
+	snapshot/unit.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h)
 
-all: $(BUILD)/vmm $(BUILD)/firsttime
+all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime
 
 # musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
 KINC = $(BUILD)/kinc
@@ -24,8 +24,22 @@ $(KINC)/.done:
 	ln -sfn /usr/include/x86_64-linux-gnu/asm $(KINC)/asm
 	@touch $@
 
-$(BUILD)/vmm: $(SRCS) $(HDRS) Makefile $(KINC)/.done
-	$(CC_MUSL) $(CFLAGS_VMM) -isystem $(KINC) -o $@ $(SRCS) $(LDFLAGS_VMM)
+# seccomp: allow-lists compiled to BPF at build time with the host's libseccomp.
+SECCOMP_RULES = seccomp/allow_vcpu.c seccomp/allow_main.c
+$(BUILD)/seccomp_gen: seccomp/gen.c seccomp/rules.h $(SECCOMP_RULES)
+	@mkdir -p $(BUILD)
+	@echo "  SECCOMP-GEN $@"; gcc $(CFLAGS_COMMON) -O1 -o $@ seccomp/gen.c $(SECCOMP_RULES) -lseccomp
+
+$(BUILD)/seccomp_bpf.c: $(BUILD)/seccomp_gen
+	$(BUILD)/seccomp_gen >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/vmm: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c
+	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -isystem $(KINC) -I. -o $@ $(SRCS) $(BUILD)/seccomp_bpf.c $(LDFLAGS_VMM)
+
+# The same binary with test-only hooks (VMM_TEST_FORBIDDEN), not stripped; never shipped.
+$(BUILD)/vmm-test: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c
+	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -DVMM_TEST_HOOKS -isystem $(KINC) -I. -o $@ $(SRCS) $(BUILD)/seccomp_bpf.c \
+		-static -Wl,--gc-sections
 
 clean:
 	rm -rf $(BUILD)

@@ -226,16 +226,19 @@ static void reply_status(struct client *c)
 {
 	struct vm *vm = L.vm;
 	char out[256];
+	int clients = 0;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients += L.clients[i].fd >= 0;
 	pthread_mutex_lock(&vm->lock);
 	int paused = vm->pause_req;
 	pthread_mutex_unlock(&vm->lock);
 	snprintf(out, sizeof(out),
 		 "{\"ok\":true,\"state\":\"%s\",\"vcpus\":%d,\"mem_mib\":%llu,"
-		 "\"uptime_ms\":%llu,\"session\":\"%016llx\"}\n",
+		 "\"uptime_ms\":%llu,\"session\":\"%016llx\",\"clients\":%d}\n",
 		 paused ? "paused" : "running", vm->ncpus,
 		 (unsigned long long)(vm->mem.size >> 20),
 		 (unsigned long long)(since_start_ns() / 1000000),
-		 (unsigned long long)vm->heartbeat.session);
+		 (unsigned long long)vm->heartbeat.session, clients);
 	client_send(c, out);
 }
 
@@ -384,7 +387,7 @@ static void handle_signal(void)
 	vm_request_exit(L.vm, 128 + (int)si.ssi_signo, why);
 }
 
-static void setup_loop_fds(struct vm *vm)
+void loop_prepare(struct vm *vm)
 {
 	L.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (L.epfd < 0)
@@ -464,7 +467,6 @@ static void dispatch(uint64_t data)
 
 int loop_run(struct vm *vm)
 {
-	setup_loop_fds(vm);
 	while (vm_exit_status(vm) < 0) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(L.epfd, evs, 16, -1);

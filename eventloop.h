@@ -14,6 +14,9 @@
  */
 void loop_setup(struct vm *vm);
 
+/* Create the loop's own descriptors (epoll, signalfd, timerfd); before seccomp. */
+void loop_prepare(struct vm *vm);
+
 /* Run until the VM ends; tears it down and returns vmm's exit status. */
 int loop_run(struct vm *vm);
 

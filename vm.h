@@ -9,6 +9,7 @@
 #include "devices/pseudo/heartbeat.h"
 #include "devices/serial.h"
 #include "memory.h"
+#include "seccomp/seccomp.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@ struct vm_config {
 	enum vm_action watchdog_action;
 	uint32_t hb_interval_ms, hb_timeout_ms; /* 0: heartbeat monitor not offered */
 	enum vm_action hb_action;
+	enum seccomp_mode seccomp;
 };
 
 /* Everything needed to load the guest again on a watchdog reset. */

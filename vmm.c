@@ -22,6 +22,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -335,6 +338,36 @@ static void __attribute__((noreturn)) fast_exit(int status)
 	_exit(status);
 }
 
+/*
+ * Cheap sandbox hygiene once everything is open: no core dumps (they would
+ * hold guest memory), and room for only as many more descriptors as the
+ * event loop can need (API clients, a rebuilt VM on reset).
+ */
+static void harden_limits(void)
+{
+	struct rlimit core = {0, 0};
+	setrlimit(RLIMIT_CORE, &core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	madvise(the_vm.mem.host, the_vm.mem.size, MADV_DONTDUMP);
+	int top = dup(0);
+	if (top < 0)
+		top = 64;
+	else
+		close(top);
+	rlim_t n = (rlim_t)top + 32 + (rlim_t)the_vm.ncpus;
+	struct rlimit files = {n, n};
+	setrlimit(RLIMIT_NOFILE, &files);
+}
+
+/* Descriptors inherited from whoever started us are not ours to keep. */
+static void close_inherited_fds(void)
+{
+	if (syscall(SYS_close_range, 3, ~0u, 0) == 0)
+		return;
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
 /* Refuse what this build cannot do yet, before anything starts. */
 static void check_unsupported(const struct vm_config *cfg)
 {
@@ -352,6 +385,7 @@ static int cmd_run(int argc, char **argv)
 	block_signals();
 	cli_parse_run(argc, argv, &cfg);
 	check_unsupported(&cfg);
+	seccomp_setup(cfg.seccomp);
 	b->kernel = map_file("--kernel", cfg.kernel, &b->kernel_len);
 	if (kernel_probe(b->kernel, b->kernel_len, &b->img, err, sizeof(err)))
 		die_usage("--kernel %s: %s", cfg.kernel, err);
@@ -387,6 +421,9 @@ static int cmd_run(int argc, char **argv)
 	setup_devices(vm, console_fd);
 	machine_build(vm, 0);
 	vcpus_start(vm);
+	loop_prepare(vm);
+	harden_limits();
+	seccomp_enter(THREAD_MAIN);
 	int status = loop_run(vm);
 	print_stats(vm);
 	fast_exit(status);
@@ -395,6 +432,7 @@ static int cmd_run(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_init();
+	close_inherited_fds();
 	if (argc < 2) {
 		cli_usage(stderr);
 		return EXIT_USAGE;

@@ -9,7 +9,12 @@ pid=$!
 wait_for out "tick 3" || fail "no ticks"
 "$VMM" ctl sock events >events 2>&1 &
 evpid=$!
-"$VMM" ctl sock status >st || fail "ctl status failed"
+n=0 # the events client is attached once status counts two clients (it and us)
+until "$VMM" ctl sock status >st && grep -q '"clients":2' st; do
+	n=$((n + 1))
+	[ $n -gt 50 ] && fail "the events client never connected: $(cat st)"
+	sleep 0.1
+done
 grep -q '"state":"running"' st || fail "status not running: $(cat st)"
 grep -q '"vcpus":2' st || fail "status lacks vcpus:2: $(cat st)"
 "$VMM" ctl sock pause >r || fail "ctl pause failed: $(cat r)"

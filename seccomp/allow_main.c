@@ -1,0 +1,67 @@
+/*
+ * The event loop thread (main): console, signals, control socket, device
+ * timers, pause/resume, watchdog actions (a reset rebuilds the VM here), and
+ * teardown. Installed after the vCPU threads exist, right before the loop.
+ */
+#include "rules.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <asm/ioctls.h>
+
+const struct rule allow_main[] = {
+    ALLOW("epoll_wait", "the event loop"),
+    ALLOW("epoll_pwait", "the event loop (libc may use this form)"),
+    ALLOW("epoll_ctl", "stdin on and off, control socket clients"),
+    ALLOW("read", "stdin, eventfds, signalfd, timerfd, control socket requests"),
+    ALLOW("write", "console, eventfds, log lines on stderr"),
+    ALLOW("writev", "libc stdio on stderr"),
+    ALLOW("sendto", "replies and events to control socket clients"),
+    ALLOW("accept4", "control socket connections"),
+    ALLOW("close", "closed clients, VM teardown on reset"),
+    ALLOW("timerfd_settime", "watchdog, heartbeat and shutdown deadlines"),
+    ALLOW("futex", "VM lock, pause rendezvous"),
+    ALLOW("tkill", "kick a vCPU out of KVM_RUN (musl's pthread_kill)"),
+    ALLOW("tgkill", "kick a vCPU out of KVM_RUN (glibc's pthread_kill)"),
+    ALLOW("clock_gettime", "guest time (when the vDSO falls back)"),
+    ALLOW("getrandom", "a new session id on reset"),
+    ALLOW("rt_sigprocmask", "libc"),
+    ALLOW("rt_sigreturn", "signal handlers"),
+    ARG_MASKED("mmap", 2, PROT_EXEC, 0, "libc allocations, kvm_run of rebuilt vCPUs; never executable"),
+    ARG_MASKED("mprotect", 2, PROT_EXEC, 0, "libc; never executable"),
+    ALLOW("munmap", "libc frees, kvm_run of destroyed vCPUs"),
+    ALLOW("brk", "libc allocations"),
+    ALLOW("madvise", "reset discards guest RAM"),
+    ALLOW("mincore", "VMM_STATS counts resident guest RAM"),
+    ALLOW("pread64", "reset reloads the initrd"),
+    ARG_MASKED("openat", 2, O_ACCMODE | O_CREAT, O_RDONLY, "VMM_STATS reads /proc/self/status; read-only"),
+    ALLOW("unlink", "remove the control socket file at exit"),
+    ALLOW("exit", "thread exit"),
+    ALLOW("exit_group", "the process ends"),
+    /* Only the fast-exit helper: shares memory and files, so no copy (not a fork). */
+    {"clone", MASKED_EQ, 0, ~0ull, CLONE_VM | CLONE_FILES | CLONE_FS,
+     "fast exit: the teardown helper that outlives vmm"},
+    IOCTL(TCSETS, "restore the terminal"),
+    IOCTL(KVM_IRQ_LINE, "the UART receives console input, the i8042 a Ctrl-Alt-Del"),
+    IOCTL(KVM_GET_REGS, "messages"),
+    /* A watchdog reset builds a fresh VM on this thread. */
+    IOCTL(KVM_CREATE_VM, "reset: a fresh VM"),
+    IOCTL(KVM_GET_VCPU_MMAP_SIZE, "reset"),
+    IOCTL(KVM_SET_USER_MEMORY_REGION, "reset"),
+    IOCTL(KVM_SET_TSS_ADDR, "reset"),
+    IOCTL(KVM_CREATE_IRQCHIP, "reset"),
+    IOCTL(KVM_CREATE_PIT2, "reset"),
+    IOCTL(KVM_CREATE_VCPU, "reset"),
+    IOCTL(KVM_SET_CPUID2, "reset"),
+    IOCTL(KVM_SET_MSRS, "reset"),
+    IOCTL(KVM_GET_LAPIC, "reset"),
+    IOCTL(KVM_SET_LAPIC, "reset"),
+    IOCTL(KVM_GET_SREGS, "reset"),
+    IOCTL(KVM_SET_SREGS, "reset"),
+    IOCTL(KVM_SET_REGS, "reset"),
+    IOCTL(KVM_SET_FPU, "reset"),
+    {0},
+};
