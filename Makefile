@@ -10,8 +10,9 @@ LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
+	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
 	snapshot/unit.c seccomp/seccomp.c
-HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h)
+HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
 all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime
 
@@ -25,7 +26,7 @@ $(KINC)/.done:
 	@touch $@
 
 # seccomp: allow-lists compiled to BPF at build time with the host's libseccomp.
-SECCOMP_RULES = seccomp/allow_vcpu.c seccomp/allow_main.c
+SECCOMP_RULES = $(wildcard seccomp/allow_*.c)
 $(BUILD)/seccomp_gen: seccomp/gen.c seccomp/rules.h $(SECCOMP_RULES)
 	@mkdir -p $(BUILD)
 	@echo "  SECCOMP-GEN $@"; gcc $(CFLAGS_COMMON) -O1 -o $@ seccomp/gen.c $(SECCOMP_RULES) -lseccomp
@@ -47,7 +48,7 @@ clean:
 .PHONY: all clean
 
 # ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
-GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon
+GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon virtio
 GUESTS32 = pvh32 bootbench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \

@@ -8,6 +8,7 @@
 #include "devices/ib700.h"
 #include "devices/pseudo/heartbeat.h"
 #include "devices/serial.h"
+#include "devices/virtio/blk.h"
 #include "memory.h"
 #include "seccomp/seccomp.h"
 
@@ -15,6 +16,12 @@
 #include <stdint.h>
 
 #define VMM_MAX_VCPUS 254 /* the MP table's APIC id space less the IOAPIC */
+#define VMM_MAX_DISKS 8
+
+struct disk_config {
+	const char *path;
+	int ro, ephemeral;
+};
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
@@ -43,6 +50,8 @@ struct vm_config {
 	uint32_t hb_interval_ms, hb_timeout_ms; /* 0: heartbeat monitor not offered */
 	enum vm_action hb_action;
 	enum seccomp_mode seccomp;
+	int ndisks;
+	struct disk_config disks[VMM_MAX_DISKS];
 };
 
 /* Everything needed to load the guest again on a watchdog reset. */
@@ -78,6 +87,10 @@ struct vm {
 	struct i8042 i8042;
 	struct ib700 ib700;
 	struct heartbeat heartbeat;
+	struct virtio_blk blk[VMM_MAX_DISKS];
+	struct virtio_dev rng;
+	int nvirtio; /* in MMIO order: disks, then rng */
+	struct virtio_dev *virtio[VIRTIO_MAX_DEVICES];
 	struct machine_hooks hooks;
 
 	/* Run state, under lock. */

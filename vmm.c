@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "eventloop.h"
 #include "log.h"
+#include "devices/virtio/rng.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -92,6 +93,24 @@ static uint64_t hook_guest_time(void *ctx)
 	return vm_guest_time_ns(ctx);
 }
 
+static int hook_ioeventfd(void *ctx, uint64_t addr, uint32_t datamatch, int fd)
+{
+	struct vm *vm = ctx;
+	struct kvm_ioeventfd io = {.datamatch = datamatch,
+				   .addr = addr,
+				   .len = 4,
+				   .fd = fd,
+				   .flags = KVM_IOEVENTFD_FLAG_DATAMATCH};
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io);
+}
+
+static int hook_irqfd(void *ctx, uint32_t gsi, int fd)
+{
+	struct vm *vm = ctx;
+	struct kvm_irqfd irq = {.fd = (uint32_t)fd, .gsi = gsi};
+	return ioctl(vm->vm_fd, KVM_IRQFD, &irq);
+}
+
 static void hook_timers_changed(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -161,14 +180,25 @@ static void check_guest_arg(const char *a)
 				  a);
 }
 
+/* Virtio devices: disks in order, then the entropy device. */
+static int virtio_count(const struct vm_config *cfg)
+{
+	return cfg->ndisks + 1;
+}
+
 static char *build_cmdline(const struct vm_config *cfg, const struct kernel_image *img)
 {
 	const char *base = cfg->cmdline ? cfg->cmdline : default_cmdline;
-	size_t cap = BOOT_CMDLINE_MAX * 2, n;
+	size_t cap = BOOT_CMDLINE_MAX * 2, n = 0;
 	char *s = malloc(cap);
 	if (!s)
 		die("out of memory");
-	n = (size_t)snprintf(s, cap, "%s", base);
+	/* Announced first, so a user's own "--" cannot swallow them. */
+	for (int i = 0; i < virtio_count(cfg); i++)
+		n += (size_t)snprintf(s + n, cap - n, "virtio_mmio.device=4K@0x%llx:%d ",
+				      VIRTIO_MMIO_BASE + (unsigned long long)i * VIRTIO_MMIO_SIZE,
+				      VIRTIO_IRQ_BASE + i);
+	n += (size_t)snprintf(s + n, cap - n, "%s", base);
 	if (cfg->guest_argv) {
 		if (strstr(base, " -- ") || strncmp(base, "-- ", 3) == 0)
 			die_usage("--cmdline already has '--' and a guest command was given too");
@@ -233,6 +263,37 @@ static void setup_devices(struct vm *vm, int console_fd)
 	    bus_register(&vm->mmio, HEARTBEAT_BASE, HEARTBEAT_SIZE, &vm->heartbeat,
 			 &heartbeat_ops))
 		die("device address ranges overlap");
+	for (int i = 0; i < vm->cfg->ndisks; i++) {
+		struct virtio_blk *b = &vm->blk[i];
+		virtio_init(&b->dev, &virtio_blk_ops, NULL, blk_features(&b->be), &vm->hooks, &vm->mem,
+			    VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
+			    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_BLK);
+		vm->virtio[vm->nvirtio++] = &b->dev;
+	}
+	virtio_init(&vm->rng, &virtio_rng_ops, NULL, 0, &vm->hooks, &vm->mem,
+		    VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
+		    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_RNG);
+	vm->virtio[vm->nvirtio++] = &vm->rng;
+	for (int i = 0; i < vm->nvirtio; i++)
+		if (bus_register(&vm->mmio, vm->virtio[i]->base, VIRTIO_MMIO_SIZE, vm->virtio[i],
+				 &virtio_mmio_ops))
+			die("virtio device ranges overlap");
+}
+
+/* Open every --disk before anything starts; two names for one file are refused. */
+static void open_disks(struct vm *vm, const struct vm_config *cfg)
+{
+	for (int i = 0; i < cfg->ndisks; i++) {
+		const struct disk_config *dk = &cfg->disks[i];
+		blk_open(&vm->blk[i].be, dk->path, dk->ro, dk->ephemeral);
+		struct stat a, b;
+		fstat(vm->blk[i].be.fd, &a);
+		for (int k = 0; k < i; k++)
+			if (fstat(vm->blk[k].be.fd, &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino)
+				die_usage("--disk %s: the same file as --disk %s", dk->path,
+					  cfg->disks[k].path);
+	}
 }
 
 static void write_boot_data(struct vm *vm)
@@ -266,6 +327,8 @@ void machine_build(struct vm *vm, int rebuild)
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_create(vm, i);
 	vcpu_set_boot_state(&vm->vcpus[0], &b->img);
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_bind(vm->virtio[i]);
 	if (rebuild) {
 		reset_devices(&vm->pio);
 		reset_devices(&vm->mmio);
@@ -316,9 +379,8 @@ static void print_stats(struct vm *vm)
 static int teardown_helper(void *arg)
 {
 	(void)arg;
-	/* Let go of the caller's pipes first, then of the VM. */
 	for (int fd = 0; fd < 1024; fd++)
-		close(fd);
+		close(fd); /* the last references to the VM: its teardown runs here */
 	return 0;
 }
 
@@ -329,12 +391,33 @@ static int teardown_helper(void *arg)
  * is made) holds the last references and does that teardown after we are
  * gone. VMM_SYNC_TEARDOWN=1 keeps the old behaviour.
  */
+static int fd_limit = 1024; /* RLIMIT_NOFILE as harden_limits() left it */
+
+static int is_kvm_fd(int fd)
+{
+	if (fd == the_vm.kvm_fd || fd == the_vm.vm_fd)
+		return 1;
+	for (int i = 0; i < the_vm.ncpus; i++)
+		if (fd == the_vm.vcpus[i].fd)
+			return 1;
+	return 0;
+}
+
 static void __attribute__((noreturn)) fast_exit(int status)
 {
 	static char stack[16384] __attribute__((aligned(16)));
 	const char *sync = getenv("VMM_SYNC_TEARDOWN");
-	if (!(sync && strcmp(sync, "1") == 0) && the_vm.vm_fd >= 0)
-		clone(teardown_helper, stack + sizeof(stack), CLONE_VM | CLONE_FILES | CLONE_FS, NULL);
+	if ((sync && strcmp(sync, "1") == 0) || the_vm.vm_fd < 0)
+		_exit(status);
+	/*
+	 * Everything but KVM is released here and now: disk images (and their
+	 * locks), the console, sockets. Only the VM's own descriptors go on to
+	 * the helper, so nothing the caller can see outlives vmm.
+	 */
+	for (int fd = 0; fd < fd_limit; fd++)
+		if (!is_kvm_fd(fd))
+			close(fd);
+	clone(teardown_helper, stack + sizeof(stack), CLONE_VM | CLONE_FILES | CLONE_FS, NULL);
 	_exit(status);
 }
 
@@ -356,7 +439,8 @@ static void harden_limits(void)
 		close(top);
 	rlim_t n = (rlim_t)top + 32 + (rlim_t)the_vm.ncpus;
 	struct rlimit files = {n, n};
-	setrlimit(RLIMIT_NOFILE, &files);
+	if (setrlimit(RLIMIT_NOFILE, &files) == 0)
+		fd_limit = (int)n;
 }
 
 /* Descriptors inherited from whoever started us are not ours to keep. */
@@ -390,6 +474,7 @@ static int cmd_run(int argc, char **argv)
 	if (kernel_probe(b->kernel, b->kernel_len, &b->img, err, sizeof(err)))
 		die_usage("--kernel %s: %s", cfg.kernel, err);
 	b->initrd_fd = cfg.initrd ? open_initrd(cfg.initrd, &b->initrd_size) : -1;
+	open_disks(vm, &cfg);
 	check_mem(cfg.mem);
 	vm->cfg = &cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
@@ -416,10 +501,14 @@ static int cmd_run(int argc, char **argv)
 					   hook_event,
 					   hook_guest_ready,
 					   hook_guest_time,
-					   hook_timers_changed};
+					   hook_timers_changed,
+					   hook_ioeventfd,
+					   hook_irqfd};
 	loop_setup(vm);
 	setup_devices(vm, console_fd);
 	machine_build(vm, 0);
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_start(vm->virtio[i]);
 	vcpus_start(vm);
 	loop_prepare(vm);
 	harden_limits();

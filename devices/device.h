@@ -50,6 +50,10 @@ struct machine_hooks {
 	uint64_t (*guest_time_ns)(void *ctx);
 	/* A device's deadline moved: the event loop re-arms its timer. */
 	void (*timers_changed)(void *ctx);
+	/* Have KVM signal fd on a 4-byte write of datamatch at MMIO addr. Returns 0 or -1. */
+	int (*ioeventfd)(void *ctx, uint64_t addr, uint32_t datamatch, int fd);
+	/* Have KVM raise interrupt gsi whenever fd is signalled. Returns 0 or -1. */
+	int (*irqfd)(void *ctx, uint32_t gsi, int fd);
 };
 
 /* Little-endian helpers for register files. */

@@ -63,5 +63,7 @@ const struct rule allow_main[] = {
     IOCTL(KVM_SET_SREGS, "reset"),
     IOCTL(KVM_SET_REGS, "reset"),
     IOCTL(KVM_SET_FPU, "reset"),
+    IOCTL(KVM_IOEVENTFD, "reset: virtio queue notifications on the new VM"),
+    IOCTL(KVM_IRQFD, "reset: virtio interrupts on the new VM"),
     {0},
 };

@@ -18,7 +18,11 @@ struct kind {
 	const struct rule *rules;
 };
 
-static const struct kind kinds[] = {{"vcpu", allow_vcpu}, {"main", allow_main}};
+/* In the order of enum thread_kind (seccomp/seccomp.h). */
+static const struct kind kinds[] = {{"vcpu", allow_vcpu},
+				    {"main", allow_main},
+				    {"virtio-blk", allow_virtio_blk},
+				    {"virtio-rng", allow_virtio_rng}};
 
 static void die(const char *what, const char *detail)
 {
@@ -63,7 +67,12 @@ static void emit(const struct kind *k)
 	if (pread(fd, buf, (size_t)len, 0) != len)
 		die("reading the exported program failed", k->name);
 	size_t n = (size_t)len / 8;
-	printf("static const struct sock_filter prog_%s[%zu] = {\n", k->name, n);
+	char id[32];
+	snprintf(id, sizeof(id), "%s", k->name);
+	for (char *c = id; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	printf("static const struct sock_filter prog_%s[%zu] = {\n", id, n);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char *p = buf + 8 * i;
 		printf("\t{0x%04x, %u, %u, 0x%08x},\n", p[0] | p[1] << 8, p[2], p[3],
@@ -82,9 +91,15 @@ int main(void)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		emit(&kinds[i]);
 	printf("const struct seccomp_program seccomp_programs[] = {\n");
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "%s", kinds[i].name);
+		for (char *c = id; *c; c++)
+			if (*c == '-')
+				*c = '_';
 		printf("\t{\"%s\", prog_%s, sizeof(prog_%s) / sizeof(prog_%s[0])},\n", kinds[i].name,
-		       kinds[i].name, kinds[i].name, kinds[i].name);
+		       id, id, id);
+	}
 	printf("};\n\n");
 	int max = 0;
 	for (int nr = 0; nr < 1024; nr++) {

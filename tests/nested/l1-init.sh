@@ -1,0 +1,182 @@
+#!/bin/sh
+# l1-init.sh - /init of the L1 VM of the nested test tier (busybox sh, POSIX).
+#
+# run.sh copies this file to /init of the L1 initramfs, next to
+#   /etc/nested/config   shell variables (CHECK_TIMEOUT, TAIL_LINES, VERBOSE,
+#                        KVM_AMD_PARAMS)
+#   /etc/nested/checks   one check a line: "<name> <path of its script>"
+#   /lib/modules/l1/     the L1 kernel modules and modules.load (load order)
+#   /payload/            vmm, guest/, tests/ and the check scripts
+#
+# Console protocol (one marker a line; run.sh parses them):
+#   @@INIT <uptime>                 init started
+#   @@KVM <uptime> ok|missing       kvm modules loaded (or not)
+#   @@START <name>                  a check starts
+#   @@OUT <name> | <text>           output of a failed check (or of every
+#                                   check when VERBOSE=1)
+#   @@RESULT <name> PASS
+#   @@RESULT <name> FAIL <reason>
+#   @@DONE <uptime>                 all done; the VM powers off next
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Print file $2 as "@@OUT <name> | line", at most $3 lines (its last ones).
+print_out() {
+	tail -n "$3" "$2" | tr -d '\r' | cut -c1-400 | while IFS= read -r l; do
+		printf '@@OUT %s | %s\n' "$1" "$l"
+	done
+}
+
+finish() {
+	echo "@@DONE $(uptime_s)"
+	sync
+	# Let the UART drain what is still queued in the tty layer.
+	sleep 0.5
+	poweroff -f
+	reboot -f
+	# Last resort: init exits, the kernel panics, panic=-1 resets, and
+	# QEMU (-no-reboot) exits.
+	exit 1
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm /run /tmp
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+hostname l1
+ip link set lo up 2>/dev/null
+
+echo "@@INIT $(uptime_s)"
+
+CHECK_TIMEOUT=120
+TAIL_LINES=30
+VERBOSE=0
+KVM_AMD_PARAMS=
+[ -r /etc/nested/config ] && . /etc/nested/config
+
+mkdir -p /run/nested/logs /run/nested/work
+
+# --- kernel modules, in dependency order --------------------------------
+modlog=/run/nested/logs/insmod.log
+: >"$modlog"
+if [ -r /lib/modules/l1/modules.load ]; then
+	while read -r m; do
+		[ -n "$m" ] || continue
+		params=
+		[ "$m" = kvm_amd.ko ] && params=$KVM_AMD_PARAMS
+		# shellcheck disable=SC2086
+		if ! insmod "/lib/modules/l1/$m" $params >>"$modlog" 2>&1; then
+			echo "insmod $m failed" >>"$modlog"
+		fi
+	done </lib/modules/l1/modules.load
+else
+	echo "no /lib/modules/l1/modules.load in the initramfs" >>"$modlog"
+fi
+
+if [ ! -c /dev/kvm ]; then
+	echo "@@KVM $(uptime_s) missing"
+	reason="/dev/kvm missing after loading the kvm modules"
+	first=$(grep -m1 . "$modlog")
+	[ -n "$first" ] && reason="$reason: $first"
+	[ -d /sys/module/kvm_amd ] || reason="$reason (kvm_amd not loaded)"
+	dmesg | grep -iE 'kvm|svm' >>"$modlog"
+	print_out nested/l1-kvm "$modlog" "$TAIL_LINES"
+	echo "@@RESULT nested/l1-kvm FAIL $reason"
+	finish
+fi
+echo "@@KVM $(uptime_s) ok"
+if [ -s "$modlog" ]; then
+	# e.g. tun failed: not fatal here; the checks that need it fail.
+	print_out nested/l1-modules "$modlog" "$TAIL_LINES"
+fi
+
+# --- checks -----------------------------------------------------------------
+CG=/sys/fs/cgroup/nested-check
+have_cg=0
+[ -e /sys/fs/cgroup/cgroup.procs ] && have_cg=1
+
+# Kill whatever the last check left running.
+reap() {
+	[ "$have_cg" = 1 ] && [ -d "$CG" ] || return 0
+	echo 1 >"$CG/cgroup.kill" 2>/dev/null
+	i=0
+	while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rmdir "$CG" 2>/dev/null
+}
+
+n=0
+while read -r name script <&3; do
+	[ -n "$name" ] || continue
+	n=$((n + 1))
+	log=/run/nested/logs/$n.log
+	wd=/run/nested/work/$n
+	mkdir -p "$wd"
+	mount -t tmpfs -o mode=0755 tmpfs "$wd"
+	[ "$have_cg" = 1 ] && mkdir -p "$CG"
+	dmesg_before=$(dmesg | wc -l)
+	echo "@@START $name"
+	t0=$(uptime_s)
+	if [ ! -r "$script" ]; then
+		echo "check script $script not found in the L1 initramfs" >"$log"
+		rc=127
+	else
+		# A fresh process: joins the check cgroup, then becomes the
+		# timeout-guarded check (busybox timeout execs the program in
+		# place and kills it from a child).
+		env -i PATH="$PATH" HOME="$wd" TMPDIR="$wd" TERM=dumb \
+			VMM=/payload/vmm GUEST=/payload/guest \
+			GUESTS=/payload/tests/guests TESTLIB=/payload/tests/lib.sh \
+			TIER=nested CHECK_NAME="$name" \
+			TESTDIR="$(dirname "$script")" \
+			sh -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
+				cd "$2" || exit 126
+				exec timeout -k 5 "$3" sh "$4"' \
+			sh "$CG" "$wd" "$CHECK_TIMEOUT" "$script" \
+			</dev/null >"$log" 2>&1
+		rc=$?
+	fi
+	t1=$(uptime_s)
+	reap
+	cd /
+	umount -l "$wd" 2>/dev/null
+	rmdir "$wd" 2>/dev/null
+
+	if [ "$rc" = 0 ]; then
+		[ "$VERBOSE" = 1 ] && print_out "$name" "$log" 100000
+		echo "@@RESULT $name PASS"
+		continue
+	fi
+
+	# Short reason: timeout, or the exit status and the last line that
+	# says FAIL/ERROR (else the last non-empty line).
+	elapsed=$(echo "$t0 $t1" | awk '{ printf "%d", $2 - $1 }')
+	if { [ "$rc" = 143 ] || [ "$rc" = 137 ]; } && [ "$elapsed" -ge $((CHECK_TIMEOUT - 1)) ]; then
+		reason="timed out after ${CHECK_TIMEOUT}s"
+	else
+		reason="exit status $rc"
+	fi
+	last=$(tr -d '\r' <"$log" | grep -E '^[[:space:]]*(not ok|FAIL|ERROR|Error|error|fail)' | tail -n 1)
+	[ -n "$last" ] || last=$(tr -d '\r' <"$log" | grep . | tail -n 1)
+	[ -n "$last" ] && reason="$reason: $(echo "$last" | sed 's/^[[:space:]]*//' | cut -c1-160)"
+
+	dmesg | tail -n "+$((dmesg_before + 1))" | tail -n 10 | sed 's/^/[L1 dmesg] /' >>"$log"
+	if [ "$VERBOSE" = 1 ]; then
+		print_out "$name" "$log" 100000
+	else
+		print_out "$name" "$log" "$TAIL_LINES"
+	fi
+	echo "@@RESULT $name FAIL $reason"
+done 3</etc/nested/checks
+
+finish
