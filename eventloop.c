@@ -481,6 +481,8 @@ int loop_run(struct vm *vm)
 		rearm_timer();
 	}
 	vm_stop_vcpus(vm);
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_stop(vm->virtio[i]);
 	int status = vm_exit_status(vm);
 	char fields[192], esc[160];
 	json_escape(esc, sizeof(esc), vm->exit_why);

@@ -520,6 +520,16 @@ void virtio_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, void *p
 	d->irq_fd = new_eventfd(d);
 }
 
+void virtio_stop(struct virtio_dev *d)
+{
+	if (!d->thread)
+		return;
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	wake_thread(d);
+	pthread_join(d->thread, NULL);
+	d->thread = 0;
+}
+
 void virtio_start(struct virtio_dev *d)
 {
 	pthread_attr_t attr;

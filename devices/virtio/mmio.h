@@ -91,6 +91,9 @@ void virtio_bind(struct virtio_dev *d);
 /* Start the device's I/O thread. */
 void virtio_start(struct virtio_dev *d);
 
+/* Stop the I/O thread after the request it is serving, and wait for it. */
+void virtio_stop(struct virtio_dev *d);
+
 /*
  * The driver broke the rules: log one line naming the fault, set
  * DEVICE_NEEDS_RESET and tell the driver (config interrupt); the device

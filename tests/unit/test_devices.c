@@ -59,7 +59,18 @@ static void f_timers(void *c)
 	(void)c;
 	timers_changed++;
 }
-static const struct machine_hooks hooks = {NULL, f_power_off, f_reset, f_irq, f_event, f_ready, f_time, f_timers};
+static int f_ioeventfd(void *c, uint64_t a, uint32_t d, int fd)
+{
+	(void)c, (void)a, (void)d, (void)fd;
+	return 0;
+}
+static int f_irqfd(void *c, uint32_t g, int fd)
+{
+	(void)c, (void)g, (void)fd;
+	return 0;
+}
+static const struct machine_hooks hooks = {NULL,   f_power_off, f_reset,  f_irq,	 f_event,
+					   f_ready, f_time,	     f_timers, f_ioeventfd, f_irqfd};
 
 static uint8_t rd8(void *dev, const struct device_ops *ops, uint64_t off)
 {
