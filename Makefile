@@ -73,14 +73,15 @@ CC_TEST ?= gcc
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
-	devices/pseudo/heartbeat.c snapshot/unit.c
+	devices/pseudo/heartbeat.c snapshot/unit.c devices/virtio/virtq.c devices/virtio/mmio.c \
+	devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c $(BUILD)/seccomp_bpf.c
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 unit: $(UNIT_TESTS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/check.h tests/unit/images.h $(UNIT_LIB) $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  UNIT $@"; $(CC_TEST) $(CFLAGS_COMMON) -g -O1 $(SAN) -pthread -o $@ $< $(UNIT_LIB)
+	@echo "  UNIT $@"; $(CC_TEST) $(CFLAGS_COMMON) -I. -g -O1 $(SAN) -pthread -o $@ $< $(UNIT_LIB)
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -89,7 +90,7 @@ fuzz: $(FUZZ_TARGETS)
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ $@"; clang $(CFLAGS_COMMON) -Wno-unused-command-line-argument -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread -I. \
 		-o $@ $< $(UNIT_LIB)
 
 .PHONY: unit fuzz

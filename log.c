@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 void (*log_exit_hook)(void);
+int log_muted;
 static uint64_t start_ns;
 
 uint64_t now_ns(void)
@@ -48,6 +49,8 @@ static void vlog(const char *fmt, va_list ap, const char *suffix)
 
 void vmm_log(const char *fmt, ...)
 {
+	if (log_muted)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vlog(fmt, ap, NULL);

@@ -23,6 +23,9 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Like die(), with ": strerror(errno)" appended. */
 void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Set to 1 to silence vmm_log (fuzz targets: every fault would print). */
+extern int log_muted;
+
 /* Hook run by die*() before exiting (restores the terminal); may be NULL. */
 extern void (*log_exit_hook)(void);
 

@@ -292,6 +292,11 @@ static void blk_process(struct virtio_dev *d, int qi)
 	virtio_serve(d, qi, blk_handle_chain);
 }
 
+void blk_process_for_fuzzing(struct virtio_dev *d)
+{
+	blk_process(d, 0);
+}
+
 /* Config space (virtio spec 5.2.4), little-endian. */
 static void blk_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, uint32_t len)
 {

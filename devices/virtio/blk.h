@@ -45,4 +45,7 @@ extern const struct virtio_dev_ops virtio_blk_ops;
  */
 int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written);
 
+/* Serve queue 0 as the I/O thread would (the fuzz target's entry point). */
+void blk_process_for_fuzzing(struct virtio_dev *d);
+
 #endif

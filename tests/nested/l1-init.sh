@@ -18,7 +18,7 @@
 #   @@RESULT <name> FAIL <reason>
 #   @@DONE <uptime>                 all done; the VM powers off next
 
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
@@ -137,11 +137,11 @@ while read -r name script <&3; do
 		env -i PATH="$PATH" HOME="$wd" TMPDIR="$wd" TERM=dumb \
 			VMM=/payload/vmm GUEST=/payload/guest \
 			GUESTS=/payload/tests/guests TESTLIB=/payload/tests/lib.sh \
-			TIER=nested CHECK_NAME="$name" \
+			TIER=nested ROOT=/payload/src CHECK_NAME="$name" \
 			TESTDIR="$(dirname "$script")" \
 			sh -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
 				cd "$2" || exit 126
-				exec timeout -k 5 "$3" sh "$4"' \
+				exec busybox timeout -k 5 "$3" sh "$4"' \
 			sh "$CG" "$wd" "$CHECK_TIMEOUT" "$script" \
 			</dev/null >"$log" 2>&1
 		rc=$?
@@ -161,7 +161,8 @@ while read -r name script <&3; do
 	# Short reason: timeout, or the exit status and the last line that
 	# says FAIL/ERROR (else the last non-empty line).
 	elapsed=$(echo "$t0 $t1" | awk '{ printf "%d", $2 - $1 }')
-	if { [ "$rc" = 143 ] || [ "$rc" = 137 ]; } && [ "$elapsed" -ge $((CHECK_TIMEOUT - 1)) ]; then
+	if { [ "$rc" = 143 ] || [ "$rc" = 137 ] || [ "$rc" = 124 ]; } &&
+		[ "$elapsed" -ge $((CHECK_TIMEOUT - 1)) ]; then
 		reason="timed out after ${CHECK_TIMEOUT}s"
 	else
 		reason="exit status $rc"
