@@ -14,7 +14,7 @@ SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	snapshot/unit.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
-all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime
+all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/guest/vmm-guest
 
 # musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
 KINC = $(BUILD)/kinc
@@ -99,5 +99,16 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 $(BUILD)/firsttime: bench/firsttime.c $(KINC)/.done
 	$(CC_MUSL) -O2 -static -s -o $@ $<
 
-bench-tools: $(BUILD)/firsttime
+bench-tools: $(BUILD)/firsttime $(BUILD)/iobench
+
+# The guest side of the heartbeat device, for the bundled Linux guest's initramfs.
+$(BUILD)/guest/vmm-guest: guest/tool/vmm-guest.c $(KINC)/.done
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -Os -static -s -isystem $(KINC) -o $@ $<
+
+guest-tool: $(BUILD)/guest/vmm-guest
+.PHONY: guest-tool
 .PHONY: bench-tools
+
+$(BUILD)/iobench: bench/iobench.c $(KINC)/.done
+	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -O2 -static -s -pthread -isystem $(KINC) -o $@ $<

@@ -12,8 +12,9 @@ say() { printf '[build %3ds] %s\n' $(($(date +%s) - start)) "$*"; }
 
 PACKAGES=(
 	build-essential musl-tools clang llvm libclang-rt-14-dev # vmm, tests, fuzzers
+	libseccomp-dev                                         # filters compiled at build time
 	linux-libc-dev                                         # KVM UAPI headers
-	linux-source-6.1 flex bison bc libelf-dev libssl-dev   # the Linux guest
+	linux-source-6.1 flex bison bc libelf-dev libssl-dev lz4 # the Linux guest
 	busybox-static cpio xz-utils kmod e2fsprogs            # initramfs, disks, modules
 	qemu-system-x86                                        # nested tier + peer
 	python3 util-linux iproute2 hyperfine                  # tests and benchmarks

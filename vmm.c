@@ -203,6 +203,13 @@ static char *build_cmdline(const struct vm_config *cfg, const struct kernel_imag
 		if (strstr(base, " -- ") || strncmp(base, "-- ", 3) == 0)
 			die_usage("--cmdline already has '--' and a guest command was given too");
 		n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, " --");
+		int argc = 0;
+		while (cfg->guest_argv[argc])
+			argc++;
+		/* Linux keeps 32 init arguments, init's own name included, and panics past that. */
+		if (argc > 31)
+			die_usage("the guest command has %d arguments; the kernel passes at most 31",
+				  argc);
 		for (char **a = cfg->guest_argv; *a; a++) {
 			check_guest_arg(*a);
 			n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, " \"%s\"", *a);

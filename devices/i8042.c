@@ -11,6 +11,7 @@
 #define STS_OBF 0x01
 #define STS_SYS 0x04
 #define STS_CMD 0x08
+#define STS_UNLOCKED 0x10 /* keylock switch open: Linux warns otherwise */
 #define CTR_KBD_INT 0x01
 #define CTR_SYS 0x04
 #define CTR_KBD_DISABLE 0x10
@@ -149,10 +150,20 @@ static void i8042_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
 	struct i8042 *k = dev;
 	pthread_mutex_lock(&k->lock);
 	memset(data, 0xff, len);
-	if (off == PORT_DATA)
+	if (off == PORT_DATA) {
 		data[0] = dequeue_byte(k);
-	else if (off == PORT_CMD)
-		data[0] = (k->qcount ? STS_OBF : 0) | STS_SYS | (k->last_was_cmd ? STS_CMD : 0);
+		/*
+		 * A real 8042 raises IRQ 1 afresh for every byte it places in the
+		 * output buffer; the guest reads one byte per interrupt. Drop the
+		 * line so that the next queued byte makes a new edge.
+		 */
+		if (k->irq_level) {
+			k->irq_level = 0;
+			k->hooks->irq_line(k->hooks->ctx, KBD_IRQ, 0);
+		}
+	} else if (off == PORT_CMD)
+		data[0] = (k->qcount ? STS_OBF : 0) | STS_SYS | STS_UNLOCKED |
+			  (k->last_was_cmd ? STS_CMD : 0);
 	i8042_update_irq(k);
 	pthread_mutex_unlock(&k->lock);
 }

@@ -46,3 +46,16 @@ wait_for() {
 	done
 	return 0
 }
+
+# run_linux [vmm run args...] -- CMD...: boot the bundled Linux guest (PVH
+# vmlinux, uncompressed initramfs); output in ./out and ./err, status in $status.
+run_linux() {
+	timeout "${TIMEOUT:-120}" "$VMM" run --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" "$@" \
+		>out 2>err </dev/null
+	status=$?
+}
+
+# ms_of EVENT: the "at N ms" time of the first such event on ./err
+ms_of() {
+	sed -n "s/.*event $1 .* at \([0-9]*\) ms.*/\1/p; s/.*event $1 at \([0-9]*\) ms.*/\1/p" err | head -n1
+}

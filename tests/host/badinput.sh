@@ -41,6 +41,7 @@ expect_refusal 2 "whole number" run --kernel "$K" --cpus 9999
 expect_refusal 2 "whole number" run --kernel "$K" --cpus two
 expect_refusal 2 "unknown option '--frobnicate'" run --kernel "$K" --frobnicate
 expect_refusal 2 "needs a value" run --kernel
+expect_refusal 2 "at most 31" run --kernel "$K" -- $(seq 1 32)
 expect_refusal 2 "double quote" run --kernel "$K" -- sh -c 'echo "hi"'
 expect_refusal 2 "command line is" run --kernel "$K" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 expect_refusal 2 "unknown action" run --kernel "$K" --watchdog-action explode

@@ -231,6 +231,25 @@ TEST(i8042_probe_and_reset)
 	CHECK_EQ(fake.resets, 2);
 }
 
+TEST(i8042_one_edge_per_byte)
+{
+	/* Linux takes one byte per IRQ 1: every queued byte needs its own rising edge. */
+	struct i8042 k;
+	memset(&fake, 0, sizeof(fake));
+	i8042_init(&k, &hooks);
+	wr8(&k, &i8042_ops, 0, 0xf2); /* identify: FA AB 83 */
+	int rises = fake.irq[1];
+	for (int i = 0; i < 3; i++) {
+		int before = fake.irq_changes;
+		rd8(&k, &i8042_ops, 0);
+		if (i < 2)
+			CHECK_EQ(fake.irq_changes - before, 2); /* low, then high again */
+		rises += fake.irq[1];
+	}
+	CHECK_EQ(rises, 3);
+	CHECK_EQ(fake.irq[1], 0);
+}
+
 TEST(i8042_round_trip)
 {
 	struct i8042 a, b;
@@ -395,6 +414,7 @@ int main(void)
 	RUN(serial_output_and_input);
 	RUN(serial_round_trip);
 	RUN(i8042_probe_and_reset);
+	RUN(i8042_one_edge_per_byte);
 	RUN(i8042_round_trip);
 	RUN(heartbeat_registers);
 	RUN(heartbeat_round_trip);

@@ -3,7 +3,7 @@
 # and vmm exits with its status; the guest signals READY on the way.
 . "$TESTLIB"
 K="$GUEST/bzImage"
-I="$GUEST/initramfs.cpio.gz"
+I="$GUEST/initramfs.cpio"
 timeout 120 "$VMM" run --kernel "$K" --initrd "$I" -- sh -c 'echo marker-from-linux; exit 7' >out 2>err </dev/null
 status=$?
 expect_status 7

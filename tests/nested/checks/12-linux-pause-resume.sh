@@ -4,7 +4,7 @@
 # does not report a soft lockup; the job then finishes with its status.
 . "$TESTLIB"
 rm -f out err sock
-"$VMM" run --cpus 2 --api sock --kernel "$GUEST/bzImage" --initrd "$GUEST/initramfs.cpio.gz" \
+"$VMM" run --cpus 2 --api sock --kernel "$GUEST/bzImage" --initrd "$GUEST/initramfs.cpio" \
 	-- sh -c 'i=0; while [ $i -lt 30 ]; do echo count $i; i=$((i+1)); sleep 0.2; done; exit 5' \
 	>out 2>err </dev/null &
 pid=$!
