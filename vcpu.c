@@ -61,10 +61,10 @@ static void handle_system_event(struct vcpu *v)
 {
 	switch (v->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_exit(v->vm, 0, "guest shut down");
+		vm_guest_exit(v->vm, 0, "guest shut down");
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_exit(v->vm, 0, "guest reset");
+		vm_guest_exit(v->vm, 0, "guest reset");
 		break;
 	default:
 		vcpu_fatal(v, "unexpected system event");
@@ -87,7 +87,7 @@ static int handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		vm_request_exit(v->vm, 0, "guest reset (triple fault)");
+		vm_guest_exit(v->vm, 0, "guest reset (triple fault)");
 		return -1;
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(v);

@@ -141,6 +141,9 @@ void vm_stop_vcpus(struct vm *vm);
 /* End the VM with status (first caller wins); wakes the event loop. */
 void vm_request_exit(struct vm *vm, int status, const char *why);
 
+/* The guest ended itself (EXIT, reset, triple fault, shutdown): status 124 instead during a watchdog shutdown. */
+void vm_guest_exit(struct vm *vm, int status, const char *why);
+
 /* Guest time in ns: monotonic time less the time spent paused. */
 uint64_t vm_guest_time_ns(struct vm *vm);
 

@@ -43,9 +43,6 @@ static struct vm the_vm;
 void vm_request_exit(struct vm *vm, int status, const char *why)
 {
 	pthread_mutex_lock(&vm->lock);
-	/* Whatever ends a VM the watchdog asked to shut down, the watchdog ended it. */
-	if (vm->shutdown_pending && status != EXIT_VMM_FAILED && status < 128)
-		status = EXIT_WATCHDOG;
 	if (vm->exit_status < 0) {
 		vm->exit_status = status;
 		snprintf(vm->exit_why, sizeof(vm->exit_why), "%s", why);
@@ -58,14 +55,23 @@ void vm_request_exit(struct vm *vm, int status, const char *why)
 	(void)r;
 }
 
+void vm_guest_exit(struct vm *vm, int status, const char *why)
+{
+	pthread_mutex_lock(&vm->lock);
+	int watchdog = vm->shutdown_pending;
+	pthread_mutex_unlock(&vm->lock);
+	/* However a guest the watchdog asked to shut down goes, the watchdog ended it. */
+	vm_request_exit(vm, watchdog ? EXIT_WATCHDOG : status, why);
+}
+
 static void hook_power_off(void *ctx, int status, const char *why)
 {
-	vm_request_exit(ctx, status, why);
+	vm_guest_exit(ctx, status, why);
 }
 
 static void hook_reset(void *ctx, const char *why)
 {
-	vm_request_exit(ctx, 0, why);
+	vm_guest_exit(ctx, 0, why);
 }
 
 static void hook_irq_line(void *ctx, uint32_t irq, int level)

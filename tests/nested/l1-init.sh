@@ -12,8 +12,8 @@
 #   @@INIT <uptime>                 init started
 #   @@KVM <uptime> ok|missing       kvm modules loaded (or not)
 #   @@START <name>                  a check starts
-#   @@OUT <name> | <text>           output of a failed check (or of every
-#                                   check when VERBOSE=1)
+#   @@OUT <name> | <text>           last output lines of a failed check
+#   @@LOG <name> | <text>           output of a check, live (VERBOSE=1)
 #   @@RESULT <name> PASS
 #   @@RESULT <name> FAIL <reason>
 #   @@DONE <uptime>                 all done; the VM powers off next
@@ -99,6 +99,11 @@ if [ -s "$modlog" ]; then
 fi
 
 # --- checks -----------------------------------------------------------------
+# The checks' shell: /usr/local/bin/sh (dash from the host, see run.sh) when
+# the initramfs has it, else busybox ash. Always by absolute path: this
+# busybox runs its own applets for bare command names whatever PATH says.
+CHECK_SH=/bin/sh
+[ -x /usr/local/bin/sh ] && CHECK_SH=/usr/local/bin/sh
 CG=/sys/fs/cgroup/nested-check
 have_cg=0
 [ -e /sys/fs/cgroup/cgroup.procs ] && have_cg=1
@@ -115,10 +120,20 @@ reap() {
 	rmdir "$CG" 2>/dev/null
 }
 
+# nested.skip=N on the kernel command line: a fresh L1 after a hang goes on
+# with the check after the one that hung.
+skip=0
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	nested.skip=*) skip=${arg#nested.skip=} ;;
+	esac
+done
+
 n=0
 while read -r name script <&3; do
 	[ -n "$name" ] || continue
 	n=$((n + 1))
+	[ "$n" -gt "$skip" ] || continue
 	log=/run/nested/logs/$n.log
 	wd=/run/nested/work/$n
 	mkdir -p "$wd"
@@ -133,18 +148,43 @@ while read -r name script <&3; do
 	else
 		# A fresh process: joins the check cgroup, then becomes the
 		# timeout-guarded check (busybox timeout execs the program in
-		# place and kills it from a child).
+		# place and kills it from a child). env -i: the check sees only
+		# the documented environment.
 		env -i PATH="$PATH" HOME="$wd" TMPDIR="$wd" TERM=dumb \
 			VMM=/payload/vmm GUEST=/payload/guest \
 			GUESTS=/payload/tests/guests TESTLIB=/payload/tests/lib.sh \
 			TIER=nested ROOT=/payload/src CHECK_NAME="$name" \
 			TESTDIR="$(dirname "$script")" \
-			sh -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
+			"$CHECK_SH" -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
 				cd "$2" || exit 126
-				exec busybox timeout -k 5 "$3" sh "$4"' \
-			sh "$CG" "$wd" "$CHECK_TIMEOUT" "$script" \
-			</dev/null >"$log" 2>&1
+				exec busybox timeout -k 5 "$3" "$0" "$4"' \
+			"$CHECK_SH" "$CG" "$wd" "$CHECK_TIMEOUT" "$script" \
+			</dev/null >"$log" 2>&1 &
+		pid=$!
+		# VERBOSE=1: stream the output live (a check that hangs the
+		# whole L1 still shows how far it got).
+		streamer=
+		if [ "$VERBOSE" = 1 ]; then
+			: >"$log.n"
+			setsid sh -c 'n=0
+				tail -n +1 -f "$1" 2>/dev/null | while IFS= read -r l; do
+					printf "@@LOG %s | %s\n" "$2" "$l" | tr -d "\r"
+					n=$((n + 1))
+					echo $n >"$1.n"
+				done' sh "$log" "$name" &
+			streamer=$!
+		fi
+		wait "$pid"
 		rc=$?
+		if [ -n "$streamer" ]; then
+			# Stop the streamer, then show what it had not shown yet.
+			kill -TERM -"$streamer" 2>/dev/null
+			wait "$streamer" 2>/dev/null
+			shown=$(cat "$log.n" 2>/dev/null)
+			tail -n "+$((${shown:-0} + 1))" "$log" | tr -d '\r' | while IFS= read -r l; do
+				printf '@@LOG %s | %s\n' "$name" "$l"
+			done
+		fi
 	fi
 	t1=$(uptime_s)
 	reap
@@ -153,7 +193,6 @@ while read -r name script <&3; do
 	rmdir "$wd" 2>/dev/null
 
 	if [ "$rc" = 0 ]; then
-		[ "$VERBOSE" = 1 ] && print_out "$name" "$log" 100000
 		echo "@@RESULT $name PASS"
 		continue
 	fi
@@ -172,11 +211,7 @@ while read -r name script <&3; do
 	[ -n "$last" ] && reason="$reason: $(echo "$last" | sed 's/^[[:space:]]*//' | cut -c1-160)"
 
 	dmesg | tail -n "+$((dmesg_before + 1))" | tail -n 10 | sed 's/^/[L1 dmesg] /' >>"$log"
-	if [ "$VERBOSE" = 1 ]; then
-		print_out "$name" "$log" 100000
-	else
-		print_out "$name" "$log" "$TAIL_LINES"
-	fi
+	print_out "$name" "$log" "$TAIL_LINES"
 	echo "@@RESULT $name FAIL $reason"
 done 3</etc/nested/checks
 

@@ -4,6 +4,8 @@
  *   mode=ping         arm for 2 s, ping every 500 ms for 4 s, stop it, wait 3 s, exit 0
  *   mode=nmi          install an NMI handler, arm for 0 s; the handler exits 0
  *   mode=reset        print the session id, arm for 2 s, hang (each boot prints again)
+ *   mode=shutdown     arm for 0 s, read the i8042 until Ctrl-Alt-Del arrives, print the
+ *                     scancodes, exit 0 (vmm turns that into 124: the watchdog ended it)
  */
 #include "../lib/guest.h"
 
@@ -78,6 +80,19 @@ void guest_main(const uint8_t *bp)
 		install_nmi_handler();
 		outb(WDT_START, 15); /* 0 s: expires at once */
 		hang();
+	}
+	if (mode_is(cmdline, "shutdown")) {
+		outb(WDT_START, 15);
+		puts_("scancodes:");
+		for (int n = 0; n < 8;) {
+			if (!(inb(0x64) & 1))
+				continue;
+			putch(' ');
+			puthex(inb(0x60));
+			n++;
+		}
+		putch('\n');
+		guest_exit(0);
 	}
 	if (mode_is(cmdline, "reset")) {
 		puts_("boot session ");

@@ -22,6 +22,15 @@ expect_status 0
 expect_out "still alive"
 grep -q watchdog-expired err && fail "pings and a stop still let it expire"
 
+# shutdown: Ctrl-Alt-Del arrives through the i8042; however the guest then
+# ends, the watchdog ended it (124). One that ignores it is powered off after 10 s.
+run_guest watchdog --watchdog-action shutdown --cmdline "mode=shutdown"
+expect_status 124
+expect_out "scancodes: 0x0000001d 0x00000038 0x000000e0 0x00000053 0x000000e0 0x000000d3 0x000000b8 0x0000009d"
+run_guest watchdog --watchdog-action shutdown --cmdline "mode=expire wd=15"
+expect_status 124
+expect_err "did not shut down within 10 s"
+
 run_guest watchdog --watchdog-action inject-nmi --cmdline "mode=nmi"
 expect_status 0
 expect_out "NMI received"
@@ -39,8 +48,9 @@ wait $pid
 rm -f out err
 "$VMM" run --kernel "$GUESTS/watchdog.elf" --watchdog-action reset --cmdline "mode=reset" >out 2>err </dev/null &
 pid=$!
+boots() { cat out 2>/dev/null | grep -c 'boot session'; }
 n=0
-while [ "$(grep -c 'boot session' out)" -lt 3 ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+while [ "$(boots)" -lt 3 ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
 kill -TERM $pid
 wait $pid
 [ "$(grep -c 'boot session' out)" -ge 3 ] || fail "reset did not boot the guest again"

@@ -23,8 +23,9 @@ rm -f out err
 "$VMM" run --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" --watchdog-action reset \
 	-- sh -c "echo boot-session=\$(vmm-guest session); $WD; sleep 30" >out 2>err </dev/null &
 pid=$!
+boots() { cat out 2>/dev/null | grep -c boot-session; }
 n=0
-while [ "$(grep -c boot-session out)" -lt 2 ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+while [ "$(boots)" -lt 2 ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
 kill -TERM $pid
 wait $pid
 [ "$(grep -c boot-session out)" -ge 2 ] || fail "no second boot after the watchdog reset"
