@@ -5,7 +5,7 @@
 # directly in L1 against that file as the ceiling. Loads, by iobench:
 # sequential 1 MiB reads and writes, 4 KiB random reads at queue depth 8.
 . "$TESTLIB"
-. "$BENCHLIB"
+. "${BENCHLIB:-/payload/src/bench/lib.sh}"
 SECS=${BENCH_SECONDS:-4}
 RUNS=${BENCH_RUNS:-3}
 BIN=$(dirname "$VMM")

@@ -5,7 +5,7 @@
 #   exec-to-init: until the job's first output line (init has started it)
 #   exec-to-exit: until the VMM process has exited
 . "$TESTLIB"
-. "$BENCHLIB"
+. "${BENCHLIB:-/payload/src/bench/lib.sh}"
 RUNS=${BENCH_RUNS:-10}
 FT=$(dirname "$VMM")/firsttime
 K="$GUEST/vmlinux"

@@ -19,6 +19,8 @@
 #   @@DONE <uptime>                 all done; the VM powers off next
 
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+# Settings the host passed in (benchmark sizes); see run.sh.
+[ -r /etc/nested/env ] && . /etc/nested/env
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
@@ -154,6 +156,7 @@ while read -r name script <&3; do
 			VMM=/payload/vmm GUEST=/payload/guest \
 			GUESTS=/payload/tests/guests TESTLIB=/payload/tests/lib.sh \
 			TIER=nested ROOT=/payload/src CHECK_NAME="$name" \
+			BENCH_RUNS="${BENCH_RUNS:-}" BENCH_SECONDS="${BENCH_SECONDS:-}" \
 			TESTDIR="$(dirname "$script")" \
 			"$CHECK_SH" -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
 				cd "$2" || exit 126

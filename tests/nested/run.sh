@@ -31,6 +31,9 @@
 #   NESTED_APPEND         extra L1 kernel command line
 #   NESTED_KVM_AMD_PARAMS kvm_amd module parameters in L1 (e.g. "avic=1")
 #   NESTED_KEEP=1         keep the run's staging tree and initramfs
+#   NESTED_BENCH=NAME     run bench/nested/NAME.sh instead of the checks (QEMU,
+#                         its firmware, build/firsttime and build/iobench go
+#                         into L1 too); see bench/boot.sh and bench/blk.sh
 #   NESTED_HOST_TOOLS     host programs copied into L1 with their shared
 #                         libraries, in /usr/local/bin ahead of busybox in
 #                         PATH (default "dash timeout cksum mke2fs e2fsck
@@ -146,13 +149,23 @@ selected() {
 }
 shopt -s nullglob
 export LC_ALL=C
+# NESTED_BENCH=NAME runs bench/nested/NAME.sh alone, with QEMU in L1 to compare against.
+BENCH=${NESTED_BENCH:-}
+if [ -n "$BENCH" ]; then
+	[ -f "$ROOT/bench/nested/$BENCH.sh" ] || harness_fail "no bench/nested/$BENCH.sh"
+	NAMES+=("bench/$BENCH")
+	PATHS+=("/payload/src/bench/nested/$BENCH.sh")
+	HOST_TOOLS="$HOST_TOOLS qemu-system-x86_64"
+fi
 for f in "$HERE"/checks/*.sh; do
+	[ -z "$BENCH" ] || break
 	b=$(basename "$f" .sh)
 	selected "nested/$b" || continue
 	NAMES+=("nested/$b")
 	PATHS+=("/payload/src/tests/nested/checks/$b.sh")
 done
 for f in "$ROOT"/tests/guests/*/test.sh; do
+	[ -z "$BENCH" ] || break
 	d=$(basename "$(dirname "$f")")
 	selected "nested/guest-$d" || continue
 	NAMES+=("nested/guest-$d")
@@ -239,6 +252,17 @@ else
 	missing+=(tests/lib.sh)
 fi
 cp -r "$HERE/checks" "$P/src/tests/nested/checks"
+printf 'BENCH_RUNS=%s\nBENCH_SECONDS=%s\n' "${BENCH_RUNS:-}" "${BENCH_SECONDS:-}" >"$STAGE/etc/nested/env"
+if [ -n "$BENCH" ]; then
+	cp -r "$ROOT/bench" "$P/src/bench"
+	for t in firsttime iobench; do
+		[ -x "$ROOT/build/$t" ] && cp "$ROOT/build/$t" "$P/$t"
+	done
+	mkdir -p "$STAGE/usr/share/qemu"
+	for f in bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
+		[ -f "/usr/share/qemu/$f" ] && cp -L "/usr/share/qemu/$f" "$STAGE/usr/share/qemu/"
+	done
+fi
 for f in "$ROOT"/tests/guests/*/test.sh; do
 	[ -e "$f" ] || continue
 	cp -r "$(dirname "$f")" "$P/src/tests/guests/"
