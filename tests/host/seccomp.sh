@@ -17,14 +17,15 @@ for st in /proc/$pid/task/*/status; do
 	threads=$((threads + 1))
 	grep -q "^Seccomp:[[:space:]]*2" "$st" || fail "thread $st is not filtered: $(grep Seccomp "$st")"
 done
-[ $threads -ge 4 ] || fail "expected the main thread and 3 vCPU threads, saw $threads"
+[ $threads -ge 5 ] || fail "expected main, 3 vCPU and the rng I/O thread, saw $threads"
 kill -TERM $pid
 wait $pid
 
+truncate -s 1M disk.img
 forbidden() { # forbidden HOOK KIND SYSCALL
 	rm -f out err
 	VMM_TEST_FORBIDDEN=$1 timeout 20 "$VMMT" run --kernel "$GUESTS/spin.elf" --console none \
-		>out 2>err </dev/null
+		--disk disk.img >out 2>err </dev/null
 	status=$?
 	expect_status 1
 	grep -q "^vmm: seccomp: $2 thread made a forbidden system call: $3 (" err ||
@@ -34,6 +35,9 @@ forbidden vcpu vcpu socket
 forbidden main main socket
 forbidden vcpu-ioctl vcpu ioctl
 forbidden main-ioctl main ioctl
+forbidden virtio-blk virtio-blk socket
+forbidden virtio-rng virtio-rng socket
+forbidden virtio-blk-ioctl virtio-blk ioctl
 
 # log: the kernel logs the call and lets it through; the guest runs to its end.
 rm -f out err
