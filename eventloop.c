@@ -393,11 +393,7 @@ void loop_prepare(struct vm *vm)
 	if (L.epfd < 0)
 		die_errno("epoll_create1 failed");
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	termination_signals(&set);
 	L.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (L.sigfd < 0)
 		die_errno("signalfd failed");

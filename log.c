@@ -13,6 +13,15 @@ void (*log_exit_hook)(void);
 int log_muted;
 static uint64_t start_ns;
 
+void termination_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

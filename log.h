@@ -29,6 +29,11 @@ extern int log_muted;
 /* Hook run by die*() before exiting (restores the terminal); may be NULL. */
 extern void (*log_exit_hook)(void);
 
+#include <signal.h>
+
+/* The signals that end vmm cleanly (SIGINT, SIGTERM, SIGHUP, SIGQUIT), into set. */
+void termination_signals(sigset_t *set);
+
 /* Monotonic nanoseconds (CLOCK_MONOTONIC). */
 uint64_t now_ns(void);
 

@@ -352,12 +352,8 @@ void machine_build(struct vm *vm, int rebuild)
 static void block_signals(void)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGUSR1);
+	termination_signals(&set);
+	sigaddset(&set, SIGUSR1); /* the vCPU kick: only vCPU threads take it */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -23,12 +23,6 @@
 
 #define PVH_MAGIC 0x336ec578
 
-static void put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 int e820_build(const struct guest_mem *m, struct e820_entry *e)
 {
 	int n = 0;
@@ -56,26 +50,26 @@ void bootparams_write(const struct guest_mem *m, const struct kernel_image *img,
 		/* Only the header: copying more would carry the sentinel byte. */
 		memcpy(bp + BP_SETUP_HDR, img->setup_hdr, img->setup_hdr_len);
 	} else {
-		put(bp + BP_BOOT_FLAG, 0xaa55, 2);
+		put_le(bp + BP_BOOT_FLAG, 0xaa55, 2);
 		memcpy(bp + BP_HEADER, "HdrS", 4);
-		put(bp + BP_KERNEL_ALIGNMENT, 0x1000000, 4);
-		put(bp + BP_CMDLINE_SIZE, img->cmdline_max, 4);
+		put_le(bp + BP_KERNEL_ALIGNMENT, 0x1000000, 4);
+		put_le(bp + BP_CMDLINE_SIZE, img->cmdline_max, 4);
 	}
-	put(bp + BP_VID_MODE, 0xffff, 2);
+	put_le(bp + BP_VID_MODE, 0xffff, 2);
 	bp[BP_TYPE_OF_LOADER] = 0xff;
-	put(bp + BP_CMD_LINE_PTR, BOOT_CMDLINE, 4);
-	put(bp + BP_RAMDISK_IMAGE, initrd_gpa, 4);
-	put(bp + BP_RAMDISK_SIZE, initrd_size, 4);
-	put(bp + BP_EXT_RAMDISK_IMAGE, initrd_gpa >> 32, 4);
-	put(bp + BP_EXT_RAMDISK_SIZE, initrd_size >> 32, 4);
+	put_le(bp + BP_CMD_LINE_PTR, BOOT_CMDLINE, 4);
+	put_le(bp + BP_RAMDISK_IMAGE, initrd_gpa, 4);
+	put_le(bp + BP_RAMDISK_SIZE, initrd_size, 4);
+	put_le(bp + BP_EXT_RAMDISK_IMAGE, initrd_gpa >> 32, 4);
+	put_le(bp + BP_EXT_RAMDISK_SIZE, initrd_size >> 32, 4);
 	struct e820_entry e[E820_MAX];
 	int n = e820_build(m, e);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = bp + BP_E820_TABLE + 20 * i;
-		put(p, e[i].addr, 8);
-		put(p + 8, e[i].size, 8);
-		put(p + 16, e[i].type, 4);
+		put_le(p, e[i].addr, 8);
+		put_le(p + 8, e[i].size, 8);
+		put_le(p + 16, e[i].type, 4);
 	}
 }
 
@@ -83,28 +77,28 @@ void pvh_write(const struct guest_mem *m, uint64_t initrd_gpa, uint64_t initrd_s
 {
 	uint8_t *si = gpa_to_hva(m, BOOT_START_INFO, BOOT_MEMMAP + 24 * E820_MAX - BOOT_START_INFO);
 	memset(si, 0, 56);
-	put(si + 0, PVH_MAGIC, 4);
-	put(si + 4, 1, 4); /* version */
+	put_le(si + 0, PVH_MAGIC, 4);
+	put_le(si + 4, 1, 4); /* version */
 	if (initrd_size) {
 		uint8_t *mod = si + (BOOT_MODLIST - BOOT_START_INFO);
 		memset(mod, 0, 32);
-		put(mod, initrd_gpa, 8);
-		put(mod + 8, initrd_size, 8);
-		put(si + 12, 1, 4); /* nr_modules */
-		put(si + 16, BOOT_MODLIST, 8);
+		put_le(mod, initrd_gpa, 8);
+		put_le(mod + 8, initrd_size, 8);
+		put_le(si + 12, 1, 4); /* nr_modules */
+		put_le(si + 16, BOOT_MODLIST, 8);
 	}
-	put(si + 24, BOOT_CMDLINE, 8);
+	put_le(si + 24, BOOT_CMDLINE, 8);
 	struct e820_entry e[E820_MAX];
 	int n = e820_build(m, e);
 	uint8_t *mm = si + (BOOT_MEMMAP - BOOT_START_INFO);
 	for (int i = 0; i < n; i++) {
-		put(mm + 24 * i, e[i].addr, 8);
-		put(mm + 24 * i + 8, e[i].size, 8);
-		put(mm + 24 * i + 16, e[i].type, 4);
-		put(mm + 24 * i + 20, 0, 4);
+		put_le(mm + 24 * i, e[i].addr, 8);
+		put_le(mm + 24 * i + 8, e[i].size, 8);
+		put_le(mm + 24 * i + 16, e[i].type, 4);
+		put_le(mm + 24 * i + 20, 0, 4);
 	}
-	put(si + 40, BOOT_MEMMAP, 8);
-	put(si + 48, (uint64_t)n, 4);
+	put_le(si + 40, BOOT_MEMMAP, 8);
+	put_le(si + 48, (uint64_t)n, 4);
 }
 
 void pagetables_write(const struct guest_mem *m)

@@ -6,6 +6,13 @@
 
 #include <stdint.h>
 
+/* Store v as n little-endian bytes at p (boot structures are byte layouts). */
+static inline void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 #define E820_MAX 8
 #define E820_RAM 1
 #define E820_RESERVED 2

@@ -17,12 +17,6 @@
 #define APIC_VERSION 0x14
 #define IOAPIC_VERSION 0x11
 
-static void put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint8_t checksum(const uint8_t *p, uint32_t n)
 {
 	uint8_t sum = 0;
@@ -52,8 +46,8 @@ uint32_t mptable_write(const struct guest_mem *m, int ncpus)
 		e[1] = (uint8_t)i;
 		e[2] = APIC_VERSION;
 		e[3] = 0x1 | (i == 0 ? 0x2 : 0); /* enabled, bootstrap */
-		put(e + 4, 0x600, 4);		 /* family 6 */
-		put(e + 8, 0x201, 4);		 /* FPU and APIC present */
+		put_le(e + 4, 0x600, 4);		 /* family 6 */
+		put_le(e + 8, 0x201, 4);		 /* FPU and APIC present */
 	}
 	uint8_t *bus = entry(&pos, 8, MP_BUS);
 	memcpy(bus + 2, "ISA   ", 6);
@@ -61,7 +55,7 @@ uint32_t mptable_write(const struct guest_mem *m, int ncpus)
 	io[1] = ioapic_id;
 	io[2] = IOAPIC_VERSION;
 	io[3] = 1; /* enabled */
-	put(io + 4, IOAPIC_ADDR, 4);
+	put_le(io + 4, IOAPIC_ADDR, 4);
 	for (int irq = 0; irq < MP_NR_IRQS; irq++) {
 		/* ISA default polarity: edge, active high; pin = IRQ as KVM routes it. */
 		uint8_t *e = entry(&pos, 8, MP_INTSRC);
@@ -79,18 +73,18 @@ uint32_t mptable_write(const struct guest_mem *m, int ncpus)
 
 	uint32_t tlen = (uint32_t)(pos - table);
 	memcpy(table, "PCMP", 4);
-	put(table + 4, tlen, 2);
+	put_le(table + 4, tlen, 2);
 	table[6] = 4; /* spec revision 1.4 */
 	memcpy(table + 8, "VMM     ", 8);
 	memcpy(table + 16, "VMM MPTABLE ", 12);
-	put(table + 34, (uint64_t)(2 + ncpus + MP_NR_IRQS + 2), 2); /* entry count */
-	put(table + 36, LAPIC_ADDR, 4);
+	put_le(table + 34, (uint64_t)(2 + ncpus + MP_NR_IRQS + 2), 2); /* entry count */
+	put_le(table + 36, LAPIC_ADDR, 4);
 	table[7] = 0;
 	table[7] = checksum(table, tlen);
 
 	memset(base, 0, 16);
 	memcpy(base, "_MP_", 4);
-	put(base + 4, BOOT_MPTABLE + 16, 4);
+	put_le(base + 4, BOOT_MPTABLE + 16, 4);
 	base[8] = 1; /* length in 16-byte units */
 	base[9] = 4;
 	base[10] = checksum(base, 16);

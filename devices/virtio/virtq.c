@@ -225,7 +225,9 @@ int virtq_enable_kicks(struct virtq *q)
 	return ld16(q->avail + AVAIL_IDX) != q->last_avail;
 }
 
-size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len)
+/* Copy between an iovec array (from byte skip on) and buf; to_iov picks the direction. */
+static size_t iov_copy(const struct iovec *iov, int n, size_t skip, void *buf, size_t len,
+		       int to_iov)
 {
 	size_t done = 0;
 	for (int i = 0; i < n && done < len; i++) {
@@ -236,29 +238,22 @@ size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t
 		size_t take = iov[i].iov_len - skip;
 		if (take > len - done)
 			take = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, take);
+		uint8_t *g = (uint8_t *)iov[i].iov_base + skip, *b = (uint8_t *)buf + done;
+		memcpy(to_iov ? g : b, to_iov ? b : g, take);
 		done += take;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, 0);
+}
+
 size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (int i = 0; i < n && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t take = iov[i].iov_len - skip;
-		if (take > len - done)
-			take = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, take);
-		done += take;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, (void *)buf, len, 1);
 }
 
 int iov_slice(const struct iovec *iov, int n, size_t skip, size_t len, struct iovec *out, int max)

@@ -95,6 +95,44 @@ if [ ! -c /dev/kvm ]; then
 	finish
 fi
 echo "@@KVM $(uptime_s) ok"
+
+# nested.syms=ADDR,... on the command line: name these kernel addresses (from
+# a hung L1's vCPUs; run.sh boots this with nokaslr, the same modules in the
+# same order, so the addresses match), print "@@SYM <addr> <symbol+off>
+# [module]" and stop.
+syms=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^nested\.syms=//p' | tr ',' ' ')
+if [ -n "$syms" ]; then
+	echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null
+	echo "$syms" | tr ' ' '\n' | awk '
+	function hex(s,  i, v) {
+		v = 0
+		for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}
+	NR == FNR {
+		w = tolower($1); sub(/^0x/, "", w)
+		while (length(w) < 16) w = "0" w
+		want[w] = 1; order[++n] = w
+		next
+	}
+	$2 ~ /^[tTwW]$/ {
+		# 16 hex digits each: string order is numeric order.
+		for (w in want)
+			if ($1 <= w && $1 > best[w]) { best[w] = $1; name[w] = $3 " " $4 }
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			w = order[i]
+			if (best[w] == "" || substr(best[w], 1, 8) != substr(w, 1, 8))
+				printf "@@SYM %s ?\n", w
+			else
+				printf "@@SYM %s %s+0x%x%s\n", w, substr(name[w], 1, index(name[w], " ") - 1),
+					hex(substr(w, 9)) - hex(substr(best[w], 9)), substr(name[w], index(name[w], " "))
+		}
+	}' - /proc/kallsyms
+	finish
+fi
 if [ -s "$modlog" ]; then
 	# e.g. tun failed: not fatal here; the checks that need it fail.
 	print_out nested/l1-modules "$modlog" "$TAIL_LINES"

@@ -66,7 +66,8 @@ HOST_TOOLS=${NESTED_HOST_TOOLS-dash timeout cksum mke2fs e2fsck debugfs}
 
 # quiet + no crypto self-tests (~1 s under TCG) + no zeroing of every
 # kernel allocation + one UART; see README.md for what was measured.
-CMDLINE="console=ttyS0 quiet panic=-1 cryptomgr.notests init_on_alloc=0 8250.nr_uarts=1 ${NESTED_APPEND:-}"
+# nokaslr: the kernel addresses of a hung L1 can be named afterwards.
+CMDLINE="console=ttyS0 quiet panic=-1 nokaslr cryptomgr.notests init_on_alloc=0 8250.nr_uarts=1 ${NESTED_APPEND:-}"
 
 case "${1:-}" in
 -h | --help)
@@ -301,7 +302,10 @@ report() { # name PASS|FAIL [reason]
 # Ask QEMU's monitor for the vCPU state of a hung L1 (best effort: needs
 # python3 or socat).
 monitor_dump() {
+	# Three samples: does a vCPU move at all?
 	local cmds='info cpus
+info registers -a
+info registers -a
 info registers -a
 '
 	[ -S "$MONSOCK" ] || return 0
@@ -344,6 +348,8 @@ run_l1() {
 	DONE=0 BOOTED=0 T_INIT="" T_KVM="" KVM_STATE="" CURRENT="" HUNG="" QRC=""
 	budget=$(awk -v a="$T_START" -v b="$(now)" -v t="$NESTED_TIMEOUT" 'BEGIN { d = t - (b - a); printf "%d", d < 1 ? 1 : d }')
 	rm -f "$QPID" "$MONSOCK" "$RUN/qemu.rc"
+	# Where this session's part of qemu.stderr starts.
+	QERR_AT=$(($(stat -c %s "$QERR" 2>/dev/null || echo 0) + 1))
 	local t_qemu
 	t_qemu=$(now)
 	exec 7< <(
@@ -372,7 +378,7 @@ run_l1() {
 			if [ -n "$deadline" ] && [ "$(date +%s)" -gt "$deadline" ]; then
 				HUNG=$CURRENT
 				info "L1 stuck in $CURRENT: no result $((CHECK_TIMEOUT + HANG_GRACE)) s after its start; QEMU monitor says:"
-				monitor_dump | tr -d '\r' | grep -aE 'CPU|RIP|RFL|CR0|EFER|HLT' | sed 's/^/    /' | head -n 24 |
+				monitor_dump | tr -d '\r' | awk '/^CPU#/ { cpu = $1 } /^RIP=/ { print "    " cpu, $1, $2, $4, $NF }' |
 					tee -a "$RUN/hang.txt" || true
 				[ ! -s "$QPID" ] || kill "$(cat "$QPID")" 2>/dev/null || true
 				deadline=""
@@ -394,7 +400,7 @@ run_l1() {
 			;;
 		@@KVM)
 			T_KVM=$(since "$t_qemu")
-			KVM_STATE=${name:-}
+			KVM_STATE=${rest:-}
 			;;
 		@@START)
 			CURRENT=$name
@@ -427,9 +433,26 @@ run_l1() {
 	T_L1=$(since "$t_qemu")
 }
 
+# Name the kernel addresses a hung L1's vCPUs were at: boot a fresh L1
+# (nokaslr, same modules) that looks them up in /proc/kallsyms.
+symbolize() {
+	local addrs
+	addrs=$(grep -ao 'RIP=ffffffff[0-9a-f]*' "$RUN/hang.txt" 2>/dev/null | cut -d= -f2 | sort -u | head -n 12 | paste -sd, -)
+	[ -n "$addrs" ] || return 0
+	info "naming the hung vCPUs' kernel addresses (one more L1 boot):"
+	timeout -k 5 90 "$QEMU" \
+		-accel tcg,thread=multi -cpu EPYC,+svm,+npt -smp "$SMP" -m "$MEM" \
+		-machine pc -nodefaults -no-user-config -display none \
+		-serial stdio -no-reboot \
+		-kernel "$L1/vmlinuz" -initrd "$CPIO" \
+		-append "$CMDLINE nested.syms=$addrs" </dev/null 2>/dev/null |
+		tr -d '\r' | grep -a '@@SYM' | sed 's/.*@@SYM /    /' | tee -a "$RUN/hang.txt" || true
+}
+
 # Why a session ended without @@DONE.
 why_stopped() {
-	local why
+	local why err
+	err=$(tail -c "+$QERR_AT" "$QERR" 2>/dev/null | grep -av "TCG doesn't support" || true)
 	if [ -n "$HUNG" ]; then
 		why="L1 hung in $HUNG"
 	else
@@ -437,13 +460,13 @@ why_stopped() {
 		124 | 137) why="timed out after ${NESTED_TIMEOUT}s (NESTED_TIMEOUT)" ;;
 		0)
 			why="L1 stopped before @@DONE"
-			if grep -aq 'terminating on signal' "$QERR"; then
-				why="$why: QEMU $(grep -ao 'terminating on signal.*' "$QERR" | tail -n 1)"
+			if grep -aq 'terminating on signal' <<<"$err"; then
+				why="$why: QEMU $(grep -ao 'terminating on signal.*' <<<"$err" | tail -n 1)"
 			else
 				why="$why (kernel panic or init died?)"
 			fi
 			;;
-		*) why="QEMU exited with status $QRC: $(grep -av "TCG doesn't support" "$QERR" | tail -n 1)" ;;
+		*) why="QEMU exited with status $QRC: $(tail -n 1 <<<"$err")" ;;
 		esac
 	fi
 	[ "$BOOTED" = 1 ] || why="$why; L1 init never started"
@@ -466,6 +489,7 @@ while [ "$next" -lt "${#NAMES[@]}" ]; do
 	why=$(why_stopped)
 	# The check L1 was in when it stopped fails; a fresh L1 goes on after it.
 	resume=$((LAST + 1))
+	[ -z "$HUNG" ] || symbolize
 	if [ -n "$CURRENT" ]; then
 		report "$CURRENT" FAIL "$why (no result; console log: $NBUILD/last/console.log)"
 		resume=$((INDEX[$CURRENT] + 1))
@@ -505,6 +529,6 @@ done
 if [ "$session" -gt 1 ]; then
 	info "$session L1 sessions (boot times ${boot_times[*]} s)"
 fi
-info "L1 boot ${boot_times[0]:-?} s (QEMU start to init), kvm ready at ${T_KVM1:-?} s, last L1 ran ${T_L1:-?} s, total $(since "$T_START") s"
+info "L1 boot ${boot_times[0]:-?} s (QEMU start to init), kvm modules loaded at ${T_KVM1:-?} s, last L1 ran ${T_L1:-?} s, total $(since "$T_START") s"
 info "$NPASS passed, $NFAIL failed"
 [ "$NFAIL" = 0 ]
