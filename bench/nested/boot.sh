@@ -14,6 +14,15 @@ CMDLINE="console=ttyS0 reboot=t panic=-1 quiet"
 QEMU=$(command -v qemu-system-x86_64) || fail "no QEMU in L1"
 QEMU_SHARE=/usr/share/qemu
 
+qemu_boot() {
+	"$QEMU" -L "$QEMU_SHARE" \
+		-M microvm,x-option-roms=off,rtc=off,isa-serial=on,acpi=off -accel kvm -cpu host \
+		-m 128M -smp 1 -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
+		-kernel "$K" -initrd "$I" -append "$CMDLINE -- \"echo\" \"init-reached\""
+}
+# One run first with its messages kept: a QEMU that cannot start says why.
+qemu_boot >q.out 2>q.err </dev/null
+grep -q init-reached q.out || fail "QEMU did not reach init: $(tail -n 5 q.err) $(tail -n 5 q.out)"
 : >vmm.txt
 : >qemu.txt
 for i in $(seq "$RUNS"); do

@@ -135,12 +135,12 @@ copy_module() {
 }
 
 # Depth-first: dependencies before the module itself.
-declare -A DONE
+declare -A SEEN
 ORDER=()
 add_module() {
 	local name=${1//-/_} f deps d
-	[ -z "${DONE[$name]:-}" ] || return 0
-	DONE[$name]=1
+	[ -z "${SEEN[$name]:-}" ] || return 0
+	SEEN[$name]=1
 	if grep -qE "/${name//_/[-_]}\.ko$" "$moddir/modules.builtin" 2>/dev/null; then
 		say "module $name is built in"
 		return 0

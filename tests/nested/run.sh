@@ -83,7 +83,8 @@ info() { echo "nested: $*"; }
 T_START=$(now)
 
 # Every run has its own directory (runs may overlap); "last" points to the
-# newest. Only the logs of the last few runs are kept.
+# newest. The logs of the newest 10 runs are kept, and of any run from the
+# last 2 hours (one may still be going on).
 mkdir -p "$NBUILD/runs"
 RUN=$(mktemp -d "$NBUILD/runs/$(date +%Y%m%d-%H%M%S).XXXX")
 ln -sfn "runs/$(basename "$RUN")" "$NBUILD/last"
@@ -92,7 +93,9 @@ QERR="$RUN/qemu.stderr"
 QPID="$RUN/qemu.pid"
 MONSOCK=$(mktemp -u "${TMPDIR:-/tmp}/vmm-nested-mon.XXXXXX")
 # shellcheck disable=SC2012
-ls -1dt "$NBUILD"/runs/*/ 2>/dev/null | tail -n +11 | xargs -r rm -rf
+ls -1dt "$NBUILD"/runs/*/ 2>/dev/null | tail -n +11 | while IFS= read -r d; do
+	[ -z "$(find "$d" -maxdepth 0 -mmin +120)" ] || rm -rf "$d"
+done
 
 cleanup() {
 	local pid
@@ -260,7 +263,7 @@ if [ -n "$BENCH" ]; then
 		[ -x "$ROOT/build/$t" ] && cp "$ROOT/build/$t" "$P/$t"
 	done
 	mkdir -p "$STAGE/usr/share/qemu"
-	for f in bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
+	for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		[ -f "/usr/share/qemu/$f" ] && cp -L "/usr/share/qemu/$f" "$STAGE/usr/share/qemu/"
 	done
 fi
@@ -272,7 +275,7 @@ done
 CPIO="$RUN/l1.cpio"
 (cd "$STAGE" && find . | sort | cpio -o -H newc -R 0:0 --quiet) >"$CPIO"
 info "payload: ${present[*]:-nothing}${missing:+; missing: ${missing[*]}}"
-info "initramfs $(du -h "$CPIO" | cut -f1) packed in $(since "$T_PACK") s; ${#NAMES[@]} check(s); console log $NBUILD/last/console.log"
+info "initramfs $(du -h "$CPIO" | cut -f1) packed in $(since "$T_PACK") s; ${#NAMES[@]} check(s); console log $LOG"
 
 # --- boot L1 and follow its console ---------------------------------------------------
 declare -A RESULT OUT INDEX
@@ -491,7 +494,7 @@ while [ "$next" -lt "${#NAMES[@]}" ]; do
 	resume=$((LAST + 1))
 	[ -z "$HUNG" ] || symbolize
 	if [ -n "$CURRENT" ]; then
-		report "$CURRENT" FAIL "$why (no result; console log: $NBUILD/last/console.log)"
+		report "$CURRENT" FAIL "$why (no result; console log: $LOG)"
 		resume=$((INDEX[$CURRENT] + 1))
 	fi
 	case "$QRC" in 124 | 137) stop=1 ;; *) stop=0 ;; esac
