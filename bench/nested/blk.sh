@@ -24,17 +24,18 @@ dd if=/dev/urandom of=disk.img bs=1M count=256 2>/dev/null
 for r in $(seq "$RUNS"); do
 	"$VMM" run --mem 512M --kernel "$K" --initrd bench.cpio --cmdline "$CMDLINE" --disk disk.img \
 		-- sh -c "$JOB" </dev/null 2>/dev/null | sed 's/^/vmm /' >>results
-	"$QEMU" -L /usr/share/qemu -M microvm,x-option-roms=off,rtc=off,isa-serial=on,acpi=off \
+	"$QEMU" -L /usr/share/qemu -M microvm,x-option-roms=off,rtc=off,isa-serial=on,acpi=off,ioapic2=off \
 		-accel kvm -cpu host -m 512M -smp 1 -nodefaults -no-user-config -nographic \
 		-serial stdio -no-reboot -kernel "$K" -initrd bench.cpio \
 		-drive id=d0,file=disk.img,format=raw,if=none -device virtio-blk-device,drive=d0 \
-		-append "$CMDLINE -- \"sh\" \"-c\" \"$JOB\"" </dev/null 2>/dev/null | sed 's/^/qemu /' >>results
+		-append "$CMDLINE -- \"sh\" \"-c\" \"$JOB\"" </dev/null 2>>qemu.err | sed 's/^/qemu /' >>results
 	for m in "seqread $SECS" "seqwrite $SECS" "randread $SECS 8"; do
 		# shellcheck disable=SC2086
 		"$BIN/iobench" disk.img $m | sed 's/^/l1 /' >>results
 	done
 done
 tr -d '\r' <results >results.txt
+grep -q '^qemu seqread' results.txt || fail "QEMU gave no results: $(tail -n 5 qemu.err) $(grep '^qemu' results.txt | tail -n 5)"
 get() { # get WHO MODE FIELD(2=MiB/s,4=IOPS)
 	awk -v w="$1" -v m="$2" -v f="$3" '$1 == w && $2 == m {print $(f + 1)}' results.txt | median
 }
