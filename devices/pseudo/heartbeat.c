@@ -8,24 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define HB_MAGIC 0x00
-#define HB_VERSION 0x04
-#define HB_INTERVAL_MS 0x08
-#define HB_TIMEOUT_MS 0x0c
-#define HB_CONTROL 0x10
-#define HB_BEAT 0x14
-#define HB_STATUS 0x18
-#define HB_READY 0x1c
-#define HB_EXIT 0x20
-#define HB_SESSION_LO 0x24
-#define HB_SESSION_HI 0x28
-#define HB_HOST_TIME_LO 0x2c
-#define HB_HOST_TIME_HI 0x30
-
-#define HB_MAGIC_VALUE 0x31544248 /* "HBT1" */
-#define CONTROL_ENABLE 0x1
-#define STATUS_ACTIVE 0x1
-#define STATUS_FLATLINED 0x2
+#include "heartbeat_regs.h"
 
 static uint32_t hb_read_reg(struct heartbeat *hb, uint64_t reg)
 {
@@ -41,9 +24,9 @@ static uint32_t hb_read_reg(struct heartbeat *hb, uint64_t reg)
 	case HB_TIMEOUT_MS:
 		return hb->timeout_ms;
 	case HB_CONTROL:
-		return hb->enabled ? CONTROL_ENABLE : 0;
+		return hb->enabled ? HB_CONTROL_ENABLE : 0;
 	case HB_STATUS:
-		return (hb->enabled ? STATUS_ACTIVE : 0) | (hb->flatlined ? STATUS_FLATLINED : 0);
+		return (hb->enabled ? HB_STATUS_ACTIVE : 0) | (hb->flatlined ? HB_STATUS_FLATLINED : 0);
 	case HB_SESSION_LO:
 		return (uint32_t)hb->session;
 	case HB_SESSION_HI:
@@ -76,9 +59,9 @@ static void hb_write_reg(struct heartbeat *hb, uint64_t reg, uint32_t v)
 {
 	switch (reg) {
 	case HB_CONTROL:
-		if ((v & CONTROL_ENABLE) && !hb->enabled)
+		if ((v & HB_CONTROL_ENABLE) && !hb->enabled)
 			hb->last_beat = hb->hooks->guest_time_ns(hb->hooks->ctx);
-		hb->enabled = v & CONTROL_ENABLE;
+		hb->enabled = v & HB_CONTROL_ENABLE;
 		if (!hb->enabled)
 			hb->flatlined = 0;
 		break;

@@ -26,18 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HB_BASE 0xd0000000ul
-#define HB_MAGIC 0x00
-#define HB_INTERVAL_MS 0x08
-#define HB_CONTROL 0x10
-#define HB_BEAT 0x14
-#define HB_READY 0x1c
-#define HB_EXIT 0x20
-#define HB_SESSION_LO 0x24
-#define HB_SESSION_HI 0x28
-#define HB_HOST_TIME_LO 0x2c
-#define HB_HOST_TIME_HI 0x30
-#define HB_MAGIC_VALUE 0x31544248
+#include "../../devices/pseudo/heartbeat_regs.h"
+
+#define HB_BASE ((unsigned long)HB_BASE_ADDR)
 
 static volatile uint32_t *regs;
 

@@ -5,10 +5,6 @@
  */
 #include "../lib/guest.h"
 
-#define HB_INTERVAL 0x08
-#define HB_CONTROL 0x10
-#define HB_BEAT 0x14
-#define HB_STATUS 0x18
 
 static void beat_for(uint32_t n, uint32_t interval)
 {
@@ -21,7 +17,7 @@ static void beat_for(uint32_t n, uint32_t interval)
 void guest_main(const uint8_t *bp)
 {
 	const char *cmdline = (const char *)(uintptr_t)*(const uint32_t *)(bp + 0x228);
-	uint32_t interval = mmio_read32(HB_BASE + HB_INTERVAL);
+	uint32_t interval = mmio_read32(HB_BASE + HB_INTERVAL_MS);
 	if (!interval)
 		fail("INTERVAL_MS is 0: run with --heartbeat");
 	mmio_write32(HB_BASE + HB_CONTROL, 1);

@@ -1,4 +1,8 @@
-/* Reads every heartbeat register, signals READY, and exits through EXIT with 42. */
+/*
+ * Reads every heartbeat register, signals READY, and exits through EXIT with 42.
+ * Offsets are written out as numbers on purpose: this checks the register map
+ * against DESIGN.md, independently of heartbeat_regs.h.
+ */
 #include "../lib/guest.h"
 
 #define R(off) mmio_read32(HB_BASE + (off))

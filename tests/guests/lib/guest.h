@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
+#include "../../../devices/pseudo/heartbeat_regs.h"
+
 #define COM1 0x3f8
-#define HB_BASE 0xd0000000u
-#define HB_READY 0x1c
-#define HB_EXIT 0x20
+#define HB_BASE HB_BASE_ADDR
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -87,8 +87,8 @@ static inline __attribute__((noreturn)) void guest_exit_or_debug_port(uint32_t c
 /* Host wall clock in ns from the heartbeat's HOST_TIME (LO read latches HI). */
 static inline uint64_t host_time_ns(void)
 {
-	uint32_t lo = mmio_read32(HB_BASE + 0x2c);
-	return (uint64_t)mmio_read32(HB_BASE + 0x30) << 32 | lo;
+	uint32_t lo = mmio_read32(HB_BASE + HB_HOST_TIME_LO);
+	return (uint64_t)mmio_read32(HB_BASE + HB_HOST_TIME_HI) << 32 | lo;
 }
 
 /* Spin for ms milliseconds of host time (64-bit guests only). */

@@ -96,8 +96,8 @@ void guest_main(const uint8_t *bp)
 	}
 	if (mode_is(cmdline, "reset")) {
 		puts_("boot session ");
-		puthex(mmio_read32(HB_BASE + 0x28));
-		puthex(mmio_read32(HB_BASE + 0x24));
+		puthex(mmio_read32(HB_BASE + HB_SESSION_HI));
+		puthex(mmio_read32(HB_BASE + HB_SESSION_LO));
 		putch('\n');
 		outb(WDT_START, 14);
 		hang();
