@@ -53,7 +53,7 @@ GUESTS32 = pvh32 bootbench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
 	-Wl,-T,tests/guests/lib/guest.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
-GUEST_LIB = tests/guests/lib/guest.h tests/guests/lib/guest.ld
+GUEST_LIB = tests/guests/lib/guest.h tests/guests/lib/guest.ld devices/pseudo/heartbeat_regs.h
 GUEST_ELFS = $(GUESTS64:%=$(BUILD)/tests/guests/%.elf) $(GUESTS32:%=$(BUILD)/tests/guests/%.elf)
 
 guests: $(GUEST_ELFS)
@@ -102,7 +102,7 @@ $(BUILD)/firsttime: bench/firsttime.c $(KINC)/.done
 bench-tools: $(BUILD)/firsttime $(BUILD)/iobench
 
 # The guest side of the heartbeat device, for the bundled Linux guest's initramfs.
-$(BUILD)/guest/vmm-guest: guest/tool/vmm-guest.c $(KINC)/.done
+$(BUILD)/guest/vmm-guest: guest/tool/vmm-guest.c devices/pseudo/heartbeat_regs.h $(KINC)/.done
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -Os -static -s -isystem $(KINC) -o $@ $<
 
