@@ -2,16 +2,10 @@
 #ifndef VMM_BOOT_PARAMS_H
 #define VMM_BOOT_PARAMS_H
 
+#include "le.h"
 #include "loader.h"
 
 #include <stdint.h>
-
-/* Store v as n little-endian bytes at p (boot structures are byte layouts). */
-static inline void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 #define E820_MAX 8
 #define E820_RAM 1

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include "layout.h"
+#include "le.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,12 +20,12 @@
 
 static uint32_t rd32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)get_le(p, 4);
 }
 
 static uint16_t rd16(const uint8_t *p)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
+	return (uint16_t)get_le(p, 2);
 }
 
 int bzimage_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err,

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include "layout.h"
+#include "le.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +15,6 @@
 #define ELF_MAX_PHDRS 64
 #define LINUX_CMDLINE_MAX 2047
 
-static uint64_t rd(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 struct phdr {
 	uint32_t type;
 	uint64_t offset, paddr, filesz, memsz;
@@ -29,17 +22,17 @@ struct phdr {
 
 static void read_phdr(const uint8_t *p, int is64, struct phdr *ph)
 {
-	ph->type = (uint32_t)rd(p, 4);
+	ph->type = (uint32_t)get_le(p, 4);
 	if (is64) {
-		ph->offset = rd(p + 8, 8);
-		ph->paddr = rd(p + 24, 8);
-		ph->filesz = rd(p + 32, 8);
-		ph->memsz = rd(p + 40, 8);
+		ph->offset = get_le(p + 8, 8);
+		ph->paddr = get_le(p + 24, 8);
+		ph->filesz = get_le(p + 32, 8);
+		ph->memsz = get_le(p + 40, 8);
 	} else {
-		ph->offset = rd(p + 4, 4);
-		ph->paddr = rd(p + 12, 4);
-		ph->filesz = rd(p + 16, 4);
-		ph->memsz = rd(p + 20, 4);
+		ph->offset = get_le(p + 4, 4);
+		ph->paddr = get_le(p + 12, 4);
+		ph->filesz = get_le(p + 16, 4);
+		ph->memsz = get_le(p + 20, 4);
 	}
 }
 
@@ -48,8 +41,8 @@ static int find_pvh_note(const uint8_t *n, uint64_t size, uint64_t *entry)
 {
 	uint64_t pos = 0;
 	while (size - pos >= 12) {
-		uint64_t namesz = rd(n + pos, 4), descsz = rd(n + pos + 4, 4);
-		uint32_t type = (uint32_t)rd(n + pos + 8, 4);
+		uint64_t namesz = get_le(n + pos, 4), descsz = get_le(n + pos + 4, 4);
+		uint32_t type = (uint32_t)get_le(n + pos + 8, 4);
 		uint64_t name = pos + 12;
 		uint64_t desc = name + ((namesz + 3) & ~3ull);
 		uint64_t next = desc + ((descsz + 3) & ~3ull);
@@ -57,7 +50,7 @@ static int find_pvh_note(const uint8_t *n, uint64_t size, uint64_t *entry)
 			return 0;
 		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
 		    memcmp(n + name, "Xen", 4) == 0 && (descsz == 4 || descsz == 8)) {
-			*entry = rd(n + desc, 4); /* older kernels pad it to 8 bytes */
+			*entry = get_le(n + desc, 4); /* older kernels pad it to 8 bytes */
 			return 1;
 		}
 		pos = next;
@@ -111,16 +104,16 @@ int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *
 		snprintf(err, errlen, "ELF64 header truncated (%zu bytes)", len);
 		return -1;
 	}
-	uint16_t type = (uint16_t)rd(image + 16, 2), machine = (uint16_t)rd(image + 18, 2);
+	uint16_t type = (uint16_t)get_le(image + 16, 2), machine = (uint16_t)get_le(image + 18, 2);
 	if (type != 2 || machine != (is64 ? EM_X86_64 : EM_386)) {
 		snprintf(err, errlen, "ELF is not an x86 executable (type %u, machine %u)", type,
 			 machine);
 		return -1;
 	}
-	uint64_t entry = is64 ? rd(image + 24, 8) : rd(image + 24, 4);
-	uint64_t phoff = is64 ? rd(image + 32, 8) : rd(image + 28, 4);
-	uint64_t phentsize = rd(image + (is64 ? 54 : 42), 2);
-	uint64_t phnum = rd(image + (is64 ? 56 : 44), 2);
+	uint64_t entry = is64 ? get_le(image + 24, 8) : get_le(image + 24, 4);
+	uint64_t phoff = is64 ? get_le(image + 32, 8) : get_le(image + 28, 4);
+	uint64_t phentsize = get_le(image + (is64 ? 54 : 42), 2);
+	uint64_t phnum = get_le(image + (is64 ? 56 : 44), 2);
 	if (phentsize != (is64 ? 56u : 32u) || phnum == 0 || phnum > ELF_MAX_PHDRS ||
 	    phoff > len || phnum * phentsize > len - phoff) {
 		snprintf(err, errlen,
