@@ -11,8 +11,16 @@ SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
 	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
-	snapshot/unit.c seccomp/seccomp.c
+	snapshot/unit.c snapshot/digest.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
+
+# BearSSL (hash and HMAC only), from Debian's source package, built for musl and
+# cached by snapshot/build-bearssl.sh; $(BEARSSL) is a symlink to the cache entry.
+BEARSSL = $(BUILD)/bearssl
+BEARSSL_LIB = $(BEARSSL)/libbearssl.a
+BEARSSL_INC = -I$(BEARSSL)/inc
+# The same sources for the host-compiler (sanitizer) builds of tests and fuzzers.
+BEARSSL_SRCS = $(addprefix $(BEARSSL)/src/,hash/sha2small.c mac/hmac.c codec/dec32be.c codec/enc32be.c)
 
 all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/guest/vmm-guest
 
@@ -34,13 +42,17 @@ $(BUILD)/seccomp_gen: seccomp/gen.c seccomp/rules.h $(SECCOMP_RULES)
 $(BUILD)/seccomp_bpf.c: $(BUILD)/seccomp_gen
 	$(BUILD)/seccomp_gen >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/vmm: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c
-	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -isystem $(KINC) -I. -o $@ $(SRCS) $(BUILD)/seccomp_bpf.c $(LDFLAGS_VMM)
+$(BEARSSL_LIB) $(BEARSSL_SRCS) &:
+	snapshot/build-bearssl.sh $(BEARSSL)
+
+$(BUILD)/vmm: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c $(BEARSSL_LIB)
+	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -isystem $(KINC) -I. $(BEARSSL_INC) -o $@ $(SRCS) $(BUILD)/seccomp_bpf.c \
+		$(BEARSSL_LIB) $(LDFLAGS_VMM)
 
 # The same binary with test-only hooks (VMM_TEST_FORBIDDEN), not stripped; never shipped.
-$(BUILD)/vmm-test: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c
-	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -DVMM_TEST_HOOKS -isystem $(KINC) -I. -o $@ $(SRCS) $(BUILD)/seccomp_bpf.c \
-		-static -Wl,--gc-sections
+$(BUILD)/vmm-test: $(SRCS) $(HDRS) Makefile $(KINC)/.done $(BUILD)/seccomp_bpf.c $(BEARSSL_LIB)
+	@echo "  CC $@"; $(CC_MUSL) $(CFLAGS_VMM) -DVMM_TEST_HOOKS -isystem $(KINC) -I. $(BEARSSL_INC) -o $@ $(SRCS) \
+		$(BUILD)/seccomp_bpf.c $(BEARSSL_LIB) -static -Wl,--gc-sections
 
 clean:
 	rm -rf $(BUILD)
@@ -71,17 +83,20 @@ $(GUESTS32:%=$(BUILD)/tests/guests/%.elf): $(BUILD)/tests/guests/%.elf: tests/gu
 # ---- unit tests and fuzz targets (host compiler, sanitizers) ----
 CC_TEST ?= gcc
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# BearSSL's own sources include "inner.h" from its src/ directory.
+UNIT_INC = -I. $(BEARSSL_INC) -I$(BEARSSL)/src
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
-	devices/pseudo/heartbeat.c snapshot/unit.c devices/virtio/virtq.c devices/virtio/mmio.c \
-	devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c $(BUILD)/seccomp_bpf.c
+	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c devices/virtio/virtq.c \
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c \
+	$(BUILD)/seccomp_bpf.c $(BEARSSL_SRCS)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 unit: $(UNIT_TESTS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/check.h tests/unit/images.h $(UNIT_LIB) $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  UNIT $@"; $(CC_TEST) $(CFLAGS_COMMON) -I. -g -O1 $(SAN) -pthread -o $@ $< $(UNIT_LIB)
+	@echo "  UNIT $@"; $(CC_TEST) $(CFLAGS_COMMON) $(UNIT_INC) -g -O1 $(SAN) -pthread -o $@ $< $(UNIT_LIB)
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -90,7 +105,7 @@ fuzz: $(FUZZ_TARGETS)
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ $@"; clang $(CFLAGS_COMMON) -Wno-unused-command-line-argument -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread -I. \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread $(UNIT_INC) \
 		-o $@ $< $(UNIT_LIB)
 
 .PHONY: unit fuzz

@@ -12,6 +12,7 @@ say() { printf '[build %3ds] %s\n' $(($(date +%s) - start)) "$*"; }
 
 PACKAGES=(
 	build-essential musl-tools clang llvm libclang-rt-14-dev # vmm, tests, fuzzers
+	dpkg-dev                                               # apt-get source bearssl (snapshot digests)
 	libseccomp-dev                                         # filters compiled at build time
 	linux-libc-dev                                         # KVM UAPI headers
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev lz4 # the Linux guest
@@ -56,6 +57,8 @@ build_vmm() {
 }
 
 install_packages
+say "BearSSL (SHA-256, HMAC) from Debian's source package, cached"
+snapshot/build-bearssl.sh build/bearssl
 build_vmm
 mkdir -p "$VMM_CACHE" build/guest
 say "Linux guest kernel (cached by source version and config)"
