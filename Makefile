@@ -61,7 +61,7 @@ clean:
 
 # ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
 GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon virtio
-GUESTS32 = pvh32 bootbench
+GUESTS32 = pvh32 bootbench restorebench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
 	-Wl,-T,tests/guests/lib/guest.ld -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
