@@ -11,8 +11,9 @@
 # Per size and VMM:
 #   snapshot: boot, wait for the guest's first tick, dump through the control
 #     socket and time it (bench/restore_ctl.py): vmm `{"cmd":"snapshot",
-#     "path":F,"then":"exit"}` on --api; QEMU `stop` + `migrate
-#     "exec:cat > F"` until query-migrate says completed (no bandwidth cap).
+#     "path":F,"then":"exit"}` on --api (its reply comes after fsync and
+#     rename); QEMU `stop` + `migrate "exec:cat > F && sync F ..."` (no
+#     bandwidth cap), timed to query-migrate's "completed" and to the sync.
 #     Median of SAVES boots; the file's size (apparent and allocated).
 #   restore: exec to the first "tick" on the serial line, median of RUNS
 #     (build/firsttime, the process is then sent SIGTERM): `vmm restore F
@@ -32,7 +33,7 @@
 #
 # Usage: bench/restore.sh [SIZE...]     SIZE is 128M, 1G or 4G (default: all three)
 # Environment: RUNS (restores per case, 10), SAVES (snapshots per size, 3),
-#   SWEEP_SIZES (first-touch sizes, "128M 1G"), BENCH_DIR (scratch space,
+#   SWEEP_SIZES (first-touch sizes, "128M 1G"), SWEEP_RUNS (5), BENCH_DIR (scratch space,
 #   /var/tmp/vmm-bench-restore: the random initrds are kept there for the next
 #   run, the snapshots are deleted), QEMU (qemu-system-x86_64).
 # Output: the table on stdout and in build/bench-restore.txt; raw runs in
@@ -44,6 +45,7 @@ B=build
 RUNS=${RUNS:-10}
 SAVES=${SAVES:-3}
 SWEEP_SIZES=${SWEEP_SIZES:-128M 1G}
+SWEEP_RUNS=${SWEEP_RUNS:-5}
 DIR=${BENCH_DIR:-/var/tmp/vmm-bench-restore}
 QEMU=${QEMU:-qemu-system-x86_64}
 GUEST=$B/tests/guests/restorebench.elf
@@ -129,6 +131,14 @@ all_saw_marker() {
 }
 
 declare -A R # results: R[key] = value; missing means n/a
+NOTES=()     # why a vmm cell is n/a
+
+# usage_refusal RUNS ERRFILE: the runs all ended with status 2 (vmm's usage or
+# configuration error) before any guest output: notes the reason, returns 0.
+usage_refusal() {
+	awk '$1 >= 0 || $3 != 2 { bad = 1 } END { exit bad }' "$1" || return 1
+	NOTES+=("$(head -n 1 "$2" | sed 's/^vmm: //') (exit status 2)")
+}
 
 # save_qemu SIZE: SAVES boots and dumps; leaves $DIR/qemu-SIZE.snap
 save_qemu() {
@@ -148,10 +158,11 @@ save_qemu() {
 		wait "$pid" || die "QEMU ($size) failed after its snapshot: $(tail -n 3 "$DIR/qemu.err")"
 		echo "$ms" >>"$DIR/save-qemu-$size"
 	done
-	R[qemu_save_$size]=$(median <"$DIR/save-qemu-$size")
+	R[qemu_save_$size]=$(cut -d' ' -f1 "$DIR/save-qemu-$size" | median)
+	R[qemu_save_sync_$size]=$(cut -d' ' -f2 "$DIR/save-qemu-$size" | median)
 	R[qemu_bytes_$size]=$(stat -c %s "$snap")
 	R[qemu_alloc_$size]=$(($(stat -c %b "$snap") * $(stat -c %B "$snap")))
-	{ echo "# qemu save $size (ms)"; cat "$DIR/save-qemu-$size"; } >>"$RAW"
+	{ echo "# qemu save $size (ms: migrate completed, file synced)"; cat "$DIR/save-qemu-$size"; } >>"$RAW"
 }
 
 restore_qemu() {
@@ -203,6 +214,7 @@ restore_vmm() {
 		build/firsttime -n "$RUNS" -m tick -k 15 -- \
 			"$B/vmm" restore "$snap" --verify "$mode" >"$runs" 2>"$DIR/vmm.err"
 		{ echo "# vmm restore --verify $mode $size (first_ms exit_ms status)"; cat "$runs"; } >>"$RAW"
+		usage_refusal "$runs" "$DIR/vmm.err" && continue
 		all_saw_marker "$runs" ||
 			die "a vmm restore --verify $mode ($size) never printed a tick: $(tail -n 3 "$DIR/vmm.err")"
 		R[vmm_restore_${mode}_$size]=$(median_col "$runs" 1)
@@ -216,7 +228,7 @@ sweep_boot() {
 	local size=$1 initrd mib boot=$DIR/sweep-boot-$1
 	initrd=$(initrd_for "$size")
 	mib=$(initrd_mib "$size")
-	build/firsttime -n 3 -m booted -2 swept -k 15 -- "$B/vmm" run --kernel "$GUEST" \
+	build/firsttime -n "$SWEEP_RUNS" -m booted -2 swept -k 15 -- "$B/vmm" run --kernel "$GUEST" \
 		--initrd "$initrd" --mem "$size" --cmdline sweep=1 >"$boot" 2>/dev/null
 	{ echo "# vmm boot sweep $size (booted_ms exit_ms status swept_ms)"; cat "$boot"; } >>"$RAW"
 	all_saw_marker "$boot" 4 || die "the booted sweep=1 guest ($size) never printed 'swept'"
@@ -239,9 +251,11 @@ sweep_restore() {
 		die "vmm --snapshot-on-ready ($size) failed (status $st): $(tail -n 3 "$DIR/vmm.err")"
 	for mode in lazy full none; do
 		runs=$DIR/sweep-$mode-$size
-		build/firsttime -n 3 -m swept -k 15 -- \
+		build/firsttime -n "$SWEEP_RUNS" -m swept -k 15 -- \
 			"$B/vmm" restore "$snap" --verify "$mode" >"$runs" 2>"$DIR/vmm.err"
 		{ echo "# vmm restore sweep --verify $mode $size (swept_ms exit_ms status)"; cat "$runs"; } >>"$RAW"
+		usage_refusal "$runs" "$DIR/vmm.err" && continue
+		[ -n "${R[vmm_restore_${mode}_$size]:-}" ] || continue
 		all_saw_marker "$runs" || die "a restored sweep=1 guest ($mode, $size) never printed 'swept'"
 		R[vmm_touch_${mode}_$size]=$(awk -v a="$(median_col "$runs" 1)" \
 			-v s="${R[vmm_restore_${mode}_$size]}" -v b="${R[vmm_boot_sweep_ms_$size]}" \
@@ -258,7 +272,9 @@ mib() { # KEY: bytes as MiB with one decimal, or n/a
 }
 line() { # SIZE LABEL VMM QEMU
 	local r="" v=${3%% *} q=${4%% *}
-	if [ "$v" != n/a ] && [ "$q" != n/a ] && [ "$q" != - ]; then r=$(ratio "$v" "$q"); fi
+	if [ "$v" != n/a ] && [ "$v" != - ] && [ "$q" != n/a ] && [ "$q" != - ]; then
+		r=$(ratio "$v" "$q")
+	fi
 	printf '| %-4s | %-38s | %13s | %13s | %8s |\n' "$1" "$2" "$3" "$4" "$r"
 }
 
@@ -268,6 +284,9 @@ report() {
 	echo "vmm: $(stat -c %s "$B/vmm") bytes; QEMU: $("$QEMU" --version | head -n 1)"
 	echo "guest: $GUEST, memory filled by a random initrd; medians of $RUNS restores, $SAVES snapshots"
 	[ -z "$VMM_NA" ] || echo "vmm cells n/a: not available: $VMM_NA"
+	if [ ${#NOTES[@]} -gt 0 ]; then
+		printf '%s\n' "${NOTES[@]}" | sort -u | sed 's/^/vmm cells n\/a: not available: /'
+	fi
 	echo
 	printf '| %-4s | %-38s | %13s | %13s | %8s |\n' size "what (median)" vmm QEMU vmm/QEMU
 	printf '|%s|%s|%s|%s|%s|\n' ------ ---------------------------------------- \
@@ -277,7 +296,9 @@ report() {
 			"$(cell "qemu_restore_$s" ms)"
 		line "$s" "restore to guest running, full" "$(cell "vmm_restore_full_$s" ms)" -
 		line "$s" "restore to guest running, none" "$(cell "vmm_restore_none_$s" ms)" -
-		line "$s" "snapshot write" "$(cell "vmm_save_$s" ms)" "$(cell "qemu_save_$s" ms)"
+		line "$s" "snapshot write, synced to disk" "$(cell "vmm_save_$s" ms)" \
+			"$(cell "qemu_save_sync_$s" ms)"
+		line "$s" "snapshot write, QEMU without sync" - "$(cell "qemu_save_$s" ms)"
 		line "$s" "snapshot file size" "$(mib "vmm_bytes_$s")" "$(mib "qemu_bytes_$s")"
 		line "$s" "snapshot file, allocated on disk" "$(mib "vmm_alloc_$s")" "$(mib "qemu_alloc_$s")"
 		if [[ " $SWEEP_SIZES " == *" $s "* ]]; then

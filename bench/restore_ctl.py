@@ -6,11 +6,14 @@ VM and print how long it took, in milliseconds, on stdout.
   restore_ctl.py vmm API_SOCKET FILE    {"cmd":"snapshot","path":FILE,"then":"exit"}
 
 The time runs from sending the first command that stops the guest to the
-moment the file is complete (QEMU: query-migrate says completed; vmm: the
-snapshot command's reply). On failure: a message on stderr, exit status 1;
+moment the file is complete (vmm: the snapshot command's reply, which comes
+after vmm's fsync and rename). QEMU prints two times: when query-migrate says
+completed (the data is in the page cache), and when the file is also synced
+to disk (its exec command ends with `sync FILE`), which is what vmm promises. On failure: a message on stderr, exit status 1;
 exit status 2 when vmm says this build cannot take snapshots.
 """
 import json
+import os
 import shlex
 import socket
 import sys
@@ -67,9 +70,13 @@ def qemu_save(sock_path, out):
     # No bandwidth cap and a downtime limit that lets one pass finish: the
     # guest is stopped, so this is QEMU's fastest dump to a file.
     qmp(lines, "migrate-set-parameters", **{"max-bandwidth": 1 << 40, "downtime-limit": 2000000})
+    synced = out + ".synced"
+    if os.path.exists(synced):
+        os.unlink(synced)
+    q = shlex.quote
     t0 = time.monotonic()
     qmp(lines, "stop")
-    qmp(lines, "migrate", uri="exec:cat > " + shlex.quote(out))
+    qmp(lines, "migrate", uri=f"exec:cat > {q(out)} && sync {q(out)} && : > {q(synced)}")
     while True:
         st = qmp(lines, "query-migrate").get("status")
         if st == "completed":
@@ -78,8 +85,15 @@ def qemu_save(sock_path, out):
             sys.exit(f"restore_ctl: QEMU migration {st}")
         time.sleep(0.001)
     ms = (time.monotonic() - t0) * 1e3
+    deadline = time.monotonic() + 300
+    while not os.path.exists(synced):
+        if time.monotonic() > deadline:
+            sys.exit(f"restore_ctl: {out} was never synced")
+        time.sleep(0.001)
+    ms_synced = (time.monotonic() - t0) * 1e3
+    os.unlink(synced)
     qmp(lines, "quit")
-    return ms
+    return f"{ms:.3f} {ms_synced:.3f}"
 
 
 def vmm_save(sock_path, out):
@@ -92,14 +106,14 @@ def vmm_save(sock_path, out):
         err = str(r.get("error", r))
         print(f"restore_ctl: vmm snapshot: {err}", file=sys.stderr)
         sys.exit(2 if "not implemented" in err or "not supported" in err else 1)
-    return ms
+    return f"{ms:.3f}"
 
 
 def main():
     if len(sys.argv) != 4 or sys.argv[1] not in ("qemu", "vmm"):
         sys.exit("usage: restore_ctl.py qemu|vmm SOCKET FILE")
     save = qemu_save if sys.argv[1] == "qemu" else vmm_save
-    print(f"{save(sys.argv[2], sys.argv[3]):.3f}")
+    print(save(sys.argv[2], sys.argv[3]))
 
 
 if __name__ == "__main__":
