@@ -37,8 +37,8 @@ void guest_main(void *start_info)
 {
 	const struct start_info *si = start_info;
 	const char *cmdline = si->cmdline_paddr && !(si->cmdline_paddr >> 32)
-				      ? (const char *)(uintptr_t)si->cmdline_paddr
-				      : "";
+				  ? (const char *)(uintptr_t)si->cmdline_paddr
+				  : "";
 	int do_sweep = cmdline_uint(cmdline, "sweep", 0) != 0;
 
 	puts_("restorebench: booted\n");
