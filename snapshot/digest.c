@@ -8,13 +8,15 @@
 #include "snapshot/digest.h"
 #include "snapshot/sha256_ni.h"
 
-/* -1 until the first use; then 1 when SHA-NI is used. */
+/* -1 until the first use; then 1 when SHA-NI is used. Threads hash at once
+ * (dump, lazy restore), so it is read and written atomically. */
 static int use_ni = -1;
 
 int digest_sha256_accelerated(int allow)
 {
-	use_ni = allow ? sha256_ni_available() : 0;
-	return use_ni;
+	int v = allow ? sha256_ni_available() : 0;
+	__atomic_store_n(&use_ni, v, __ATOMIC_RELAXED);
+	return v;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -45,8 +47,8 @@ static void blocks_ni(br_sha256_context *ctx, const uint8_t *data, size_t nblock
 
 void digest_sha256_init(struct digest_sha256 *d)
 {
-	if (use_ni < 0)
-		use_ni = sha256_ni_available();
+	if (__atomic_load_n(&use_ni, __ATOMIC_RELAXED) < 0)
+		__atomic_store_n(&use_ni, sha256_ni_available(), __ATOMIC_RELAXED);
 	br_sha256_init(&d->ctx);
 }
 
@@ -54,7 +56,7 @@ void digest_sha256_update(struct digest_sha256 *d, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
-	if (use_ni > 0 && len >= 64) {
+	if (len >= 64 && __atomic_load_n(&use_ni, __ATOMIC_RELAXED) > 0) {
 		uint8_t st[32];
 		size_t fill = (64 - (size_t)(br_sha256_state(&d->ctx, st) & 63)) & 63;
 		br_sha256_update(&d->ctx, p, fill); /* completes the buffered block */
