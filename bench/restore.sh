@@ -13,15 +13,17 @@
 #     socket and time it (bench/restore_ctl.py): vmm `{"cmd":"snapshot",
 #     "path":F,"then":"exit"}` on --api (its reply comes after fsync and
 #     rename); QEMU `stop` + `migrate "exec:cat > F && sync F ..."` (no
-#     bandwidth cap), timed to query-migrate's "completed" and to the sync.
+#     bandwidth cap) until query-migrate says completed (QEMU waits for the
+#     exec command to end, so that includes the sync).
 #     Median of SAVES boots; the file's size (apparent and allocated).
 #   restore: exec to the first "tick" on the serial line, median of RUNS
 #     (build/firsttime, the process is then sent SIGTERM): `vmm restore F
 #     --verify lazy|full|none` and `qemu ... -incoming "exec:cat F"`.
 #   first touch (vmm only): the guest reads one word of every initrd page
 #     after resume (a --snapshot-on-ready file of a guest booted with
-#     sweep=1); the extra time over the same sweep in a booted guest, per MiB
-#     (the booted sweep is measured whether or not snapshots work).
+#     sweep=1), timed from the guest's "sweeping" line to its "swept" line;
+#     the extra time over the same sweep in a booted guest, per MiB (the
+#     booted sweep is measured whether or not snapshots work).
 # QEMU is given no -initrd on restore (it would read the whole file again at
 # start-up for nothing), and its source runs with
 # -global migration.store-global-state=off so the restored VM runs at once
@@ -79,7 +81,8 @@ mkdir -p "$DIR" || die "cannot create $DIR"
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || :; done
-	rm -f "$DIR"/*.snap "$DIR"/*.snap.* "$DIR"/*.sock "$DIR"/*.out "$DIR"/*.err
+	rm -f "$DIR"/*.snap "$DIR"/*.snap.* "$DIR"/*.sock "$DIR"/*.out "$DIR"/*.err \
+		"$DIR"/save-* "$DIR"/restore-* "$DIR"/sweep-*
 }
 trap cleanup EXIT
 
@@ -158,7 +161,6 @@ save_qemu() {
 		wait "$pid" || die "QEMU ($size) failed after its snapshot: $(tail -n 3 "$DIR/qemu.err")"
 		echo "$ms" >>"$DIR/save-qemu-$size"
 	done
-	R[qemu_save_$size]=$(cut -d' ' -f1 "$DIR/save-qemu-$size" | median)
 	R[qemu_save_sync_$size]=$(cut -d' ' -f2 "$DIR/save-qemu-$size" | median)
 	R[qemu_bytes_$size]=$(stat -c %s "$snap")
 	R[qemu_alloc_$size]=$(($(stat -c %b "$snap") * $(stat -c %B "$snap")))
@@ -228,9 +230,9 @@ sweep_boot() {
 	local size=$1 initrd mib boot=$DIR/sweep-boot-$1
 	initrd=$(initrd_for "$size")
 	mib=$(initrd_mib "$size")
-	build/firsttime -n "$SWEEP_RUNS" -m booted -2 swept -k 15 -- "$B/vmm" run --kernel "$GUEST" \
+	build/firsttime -n "$SWEEP_RUNS" -m sweeping -2 swept -k 15 -- "$B/vmm" run --kernel "$GUEST" \
 		--initrd "$initrd" --mem "$size" --cmdline sweep=1 >"$boot" 2>/dev/null
-	{ echo "# vmm boot sweep $size (booted_ms exit_ms status swept_ms)"; cat "$boot"; } >>"$RAW"
+	{ echo "# vmm boot sweep $size (sweeping_ms exit_ms status swept_ms)"; cat "$boot"; } >>"$RAW"
 	all_saw_marker "$boot" 4 || die "the booted sweep=1 guest ($size) never printed 'swept'"
 	R[vmm_boot_sweep_ms_$size]=$(awk '{ print $4 - $1 }' "$boot" | median)
 	R[vmm_boot_sweep_$size]=$(awk -v b="${R[vmm_boot_sweep_ms_$size]}" -v m="$mib" \
@@ -238,8 +240,7 @@ sweep_boot() {
 }
 
 # First touch of restored memory: the same sweep right after resume (the file
-# is dumped at READY, before the sweep), less the restore's own start-up
-# (time to a tick, above) and the booted sweep, per MiB.
+# is dumped at READY, before the sweep), less the booted sweep, per MiB.
 sweep_restore() {
 	local size=$1 initrd snap=$DIR/vmm-sweep-$1.snap mib mode runs st=0
 	initrd=$(initrd_for "$size")
@@ -251,15 +252,17 @@ sweep_restore() {
 		die "vmm --snapshot-on-ready ($size) failed (status $st): $(tail -n 3 "$DIR/vmm.err")"
 	for mode in lazy full none; do
 		runs=$DIR/sweep-$mode-$size
-		build/firsttime -n "$SWEEP_RUNS" -m swept -k 15 -- \
+		build/firsttime -n "$SWEEP_RUNS" -m sweeping -2 swept -k 15 -- \
 			"$B/vmm" restore "$snap" --verify "$mode" >"$runs" 2>"$DIR/vmm.err"
-		{ echo "# vmm restore sweep --verify $mode $size (swept_ms exit_ms status)"; cat "$runs"; } >>"$RAW"
+		{
+			echo "# vmm restore sweep --verify $mode $size (sweeping_ms exit_ms status swept_ms)"
+			cat "$runs"
+		} >>"$RAW"
 		usage_refusal "$runs" "$DIR/vmm.err" && continue
-		[ -n "${R[vmm_restore_${mode}_$size]:-}" ] || continue
-		all_saw_marker "$runs" || die "a restored sweep=1 guest ($mode, $size) never printed 'swept'"
-		R[vmm_touch_${mode}_$size]=$(awk -v a="$(median_col "$runs" 1)" \
-			-v s="${R[vmm_restore_${mode}_$size]}" -v b="${R[vmm_boot_sweep_ms_$size]}" \
-			-v m="$mib" 'BEGIN { printf "%.3f", (a - s - b) / m }')
+		all_saw_marker "$runs" 4 ||
+			die "a restored sweep=1 guest ($mode, $size) never printed 'swept'"
+		R[vmm_touch_${mode}_$size]=$(awk '{ print $4 - $1 }' "$runs" | median |
+			awk -v b="${R[vmm_boot_sweep_ms_$size]}" -v m="$mib" '{ printf "%.3f", ($1 - b) / m }')
 	done
 	rm -f "$snap"
 }
@@ -298,7 +301,6 @@ report() {
 		line "$s" "restore to guest running, none" "$(cell "vmm_restore_none_$s" ms)" -
 		line "$s" "snapshot write, synced to disk" "$(cell "vmm_save_$s" ms)" \
 			"$(cell "qemu_save_sync_$s" ms)"
-		line "$s" "snapshot write, QEMU without sync" - "$(cell "qemu_save_$s" ms)"
 		line "$s" "snapshot file size" "$(mib "vmm_bytes_$s")" "$(mib "qemu_bytes_$s")"
 		line "$s" "snapshot file, allocated on disk" "$(mib "vmm_alloc_$s")" "$(mib "qemu_alloc_$s")"
 		if [[ " $SWEEP_SIZES " == *" $s "* ]]; then

@@ -8,8 +8,9 @@ VM and print how long it took, in milliseconds, on stdout.
 The time runs from sending the first command that stops the guest to the
 moment the file is complete (vmm: the snapshot command's reply, which comes
 after vmm's fsync and rename). QEMU prints two times: when query-migrate says
-completed (the data is in the page cache), and when the file is also synced
-to disk (its exec command ends with `sync FILE`), which is what vmm promises. On failure: a message on stderr, exit status 1;
+completed, and when its exec command (`cat > FILE && sync FILE`) has synced
+the file, which is what vmm promises. QEMU waits for the exec command to end
+before it reports completed, so the two agree; the second checks it. On failure: a message on stderr, exit status 1;
 exit status 2 when vmm says this build cannot take snapshots.
 """
 import json

@@ -6,8 +6,8 @@
  * --snapshot-on-ready dumps; on QEMU the write goes nowhere), then prints
  * "tick" lines forever, so a restored guest shows it is running within one
  * short line. With "sweep=1" on the command line it first reads one word of
- * every initrd page and prints "swept", which times first touch of restored
- * memory.
+ * every initrd page between a "sweeping" and a "swept" line, which times the
+ * first touch of restored memory.
  */
 #include "../lib/guest.h"
 
@@ -44,6 +44,7 @@ void guest_main(void *start_info)
 	puts_("restorebench: booted\n");
 	mmio_write32(HB_BASE + HB_READY, 1);
 	if (do_sweep) {
+		puts_("restorebench: sweeping\n");
 		uint32_t sum = sweep(si);
 		puts_("restorebench: swept ");
 		puthex(sum);
