@@ -177,17 +177,18 @@ void blk_pool_process(struct virtio_dev *d, int qi)
 			virtio_fault(d, "queue %d: %s", qi, err);
 			return;
 		}
+		/*
+		 * The ring is empty: do the newest request here instead of waking
+		 * a worker for it, so a lone request (queue depth 1) costs no
+		 * thread switch; and do it before asking for kicks again, so what
+		 * the driver adds meanwhile is found below without a VM exit.
+		 */
+		struct blk_req *last = steal_newest(p);
+		if (last)
+			run_and_publish((struct virtio_blk *)d, last);
 		if (!virtq_enable_kicks(q))
 			break;
 	}
-	/*
-	 * The ring is empty: do the newest request here instead of waking a
-	 * worker for it. A lone request (queue depth 1) then costs no thread
-	 * switch at all.
-	 */
-	struct blk_req *last = steal_newest(p);
-	if (last)
-		run_and_publish((struct virtio_blk *)d, last);
 }
 
 void blk_pool_quiesce(struct virtio_dev *d)
