@@ -226,15 +226,7 @@ static uint8_t do_segments(struct blk_backend *be, const struct vchain *c, size_
 	return S_OK;
 }
 
-/* The request type from the header (blk_check_chain has seen the header). */
-static uint32_t req_type(const struct vchain *c)
-{
-	uint32_t type;
-	iov_to_buf(c->out, c->nout, 0, &type, 4);
-	return type;
-}
-
-int blk_check_chain(struct virtio_dev *d, const struct vchain *c)
+int blk_check_chain(struct virtio_dev *d, const struct vchain *c, struct blk_hdr *h)
 {
 	if (c->out_len < 16) {
 		virtio_fault(d, "request header missing (%zu device-readable bytes)", c->out_len);
@@ -244,31 +236,31 @@ int blk_check_chain(struct virtio_dev *d, const struct vchain *c)
 		virtio_fault(d, "status byte missing (no device-writable buffer)");
 		return -1;
 	}
-	uint32_t type = req_type(c);
-	if (type == T_IN && c->out_len > 16) {
+	uint8_t raw[16];
+	iov_to_buf(c->out, c->nout, 0, raw, 16);
+	memcpy(&h->type, raw, 4);
+	memcpy(&h->sector, raw + 8, 8);
+	if (h->type == T_IN && c->out_len > 16) {
 		virtio_fault(d, "read request with its data in device-readable buffers");
 		return -1;
 	}
-	if (type == T_OUT && c->in_len > 1) {
+	if (h->type == T_OUT && c->in_len > 1) {
 		virtio_fault(d, "write request with device-writable data buffers");
 		return -1;
 	}
 	return 0;
 }
 
-int blk_is_flush(const struct vchain *c)
+int blk_is_flush(const struct blk_hdr *h)
 {
-	return req_type(c) == T_FLUSH;
+	return h->type == T_FLUSH;
 }
 
-uint32_t blk_execute(struct blk_backend *be, const struct vchain *c)
+uint32_t blk_execute(struct blk_backend *be, const struct vchain *c, const struct blk_hdr *h)
 {
-	uint8_t hdr[16], status = S_OK;
-	iov_to_buf(c->out, c->nout, 0, hdr, 16);
-	uint32_t type, written = 1;
-	uint64_t sector;
-	memcpy(&type, hdr, 4);
-	memcpy(&sector, hdr + 8, 8);
+	uint8_t status = S_OK;
+	uint32_t type = h->type, written = 1;
+	uint64_t sector = h->sector;
 	size_t out_data = c->out_len - 16, in_data = c->in_len - 1;
 	switch (type) {
 	case T_IN:
@@ -316,9 +308,10 @@ uint32_t blk_execute(struct blk_backend *be, const struct vchain *c)
 
 int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 {
-	if (blk_check_chain(d, c) < 0)
+	struct blk_hdr h;
+	if (blk_check_chain(d, c, &h) < 0)
 		return -1;
-	*written = blk_execute(&((struct virtio_blk *)d)->be, c);
+	*written = blk_execute(&((struct virtio_blk *)d)->be, c, &h);
 	return 0;
 }
 

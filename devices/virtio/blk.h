@@ -25,9 +25,16 @@ struct blk_backend {
 	char serial[20]; /* GET_ID: stable for the same file (device and inode) */
 };
 
+/* A request header, copied out of guest memory once, when it is checked. */
+struct blk_hdr {
+	uint32_t type;
+	uint64_t sector;
+};
+
 /* One request taken from the ring and not yet published as used. */
 struct blk_req {
 	struct vchain c;
+	struct blk_hdr hdr;
 	struct blk_req *next; /* on the free list or the work queue */
 };
 
@@ -77,15 +84,17 @@ int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written);
 void blk_process_for_fuzzing(struct virtio_dev *d);
 
 /*
- * The parts of blk_handle_chain, for the pool. blk_check_chain: 0 if the
- * chain has the shape of a request (header, status byte, data in the right
- * direction), else -1 after virtio_fault(); it runs on the I/O thread.
- * blk_execute: do a checked request, write its status byte, return the bytes
- * written into the chain; safe on any thread, for any number at once.
+ * The parts of blk_handle_chain, for the pool. blk_check_chain: 0 with the
+ * header copied into h if the chain has the shape of a request (header,
+ * status byte, data in the right direction), else -1 after virtio_fault();
+ * it runs on the I/O thread. blk_execute: do the request c with header h
+ * (the copy, never re-read: the guest may rewrite its own), write its status
+ * byte, return the bytes written into the chain; safe on any thread, for any
+ * number at once.
  */
-int blk_check_chain(struct virtio_dev *d, const struct vchain *c);
-uint32_t blk_execute(struct blk_backend *be, const struct vchain *c);
-int blk_is_flush(const struct vchain *c);
+int blk_check_chain(struct virtio_dev *d, const struct vchain *c, struct blk_hdr *h);
+uint32_t blk_execute(struct blk_backend *be, const struct vchain *c, const struct blk_hdr *h);
+int blk_is_flush(const struct blk_hdr *h);
 
 /*
  * The pool's device ops (see struct virtio_dev_ops). blk_pool_start spawns

@@ -120,7 +120,7 @@ static void publish_locked(struct virtio_dev *d, struct blk_req *r, uint32_t wri
 
 static void run_and_publish(struct virtio_blk *b, struct blk_req *r)
 {
-	uint32_t written = blk_execute(&b->be, &r->c);
+	uint32_t written = blk_execute(&b->be, &r->c, &r->hdr);
 	pthread_mutex_lock(&b->pool.lock);
 	publish_locked(&b->dev, r, written);
 	pthread_mutex_unlock(&b->pool.lock);
@@ -139,7 +139,7 @@ static void *worker(void *arg)
 		if (!r)
 			break; /* stopping, and nothing is left to do */
 		pthread_mutex_unlock(&p->lock);
-		uint32_t written = blk_execute(&b->be, &r->c);
+		uint32_t written = blk_execute(&b->be, &r->c, &r->hdr);
 		pthread_mutex_lock(&p->lock);
 		publish_locked(&b->dev, r, written);
 	}
@@ -165,11 +165,11 @@ void blk_pool_process(struct virtio_dev *d, int qi)
 				drop_slot(p, req);
 				break;
 			}
-			if (blk_check_chain(d, &req->c) < 0) {
+			if (blk_check_chain(d, &req->c, &req->hdr) < 0) {
 				drop_slot(p, req);
 				return;
 			}
-			if (blk_is_flush(&req->c))
+			if (blk_is_flush(&req->hdr))
 				wait_inflight(p, 1); /* everything before it, not itself */
 			enqueue(p, req);
 		}
