@@ -72,3 +72,12 @@ for l in $LOADS; do
 	h=$(get l1 "$m" $f)
 	printf '| %-20s | %10s | %10s | %10s | %8s | %8s |\n' "$m ($unit)" "$v" "$q" "$h" "$(ratio "$v" "$q")" "$(ratio "$v" "$h")"
 done
+echo "BENCH each run, in order:"
+for l in $LOADS; do
+	m=${l%:*}-qd${l#*:}
+	f=4
+	case $m in seq*) f=2 ;; esac
+	for who in vmm qemu l1; do
+		echo "BENCH   $m $who: $(awk -v w=$who -v m="$m" -v f=$f '$1 == w && $2 == m {printf "%s ", $(f + 1)}' results.txt)"
+	done
+done

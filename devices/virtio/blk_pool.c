@@ -91,11 +91,11 @@ static struct blk_req *dequeue_locked(struct blk_pool *p)
 	return r;
 }
 
-/* The newest queued request, if no worker has taken it yet. */
-static struct blk_req *steal_newest(struct blk_pool *p)
+/* The queued request, if it is the only one in flight and no worker has it yet. */
+static struct blk_req *steal_lone(struct blk_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	struct blk_req *r = p->tail, *prev = NULL;
+	struct blk_req *r = p->inflight == 1 ? p->tail : NULL, *prev = NULL;
 	if (r) {
 		for (struct blk_req *i = p->head; i != r; i = i->next)
 			prev = i;
@@ -178,14 +178,15 @@ void blk_pool_process(struct virtio_dev *d, int qi)
 			return;
 		}
 		/*
-		 * The ring is empty: do the newest request here instead of waking
-		 * a worker for it, so a lone request (queue depth 1) costs no
-		 * thread switch; and do it before asking for kicks again, so what
-		 * the driver adds meanwhile is found below without a VM exit.
+		 * The ring is empty. A lone request (queue depth 1) is done here
+		 * rather than by a woken worker: no thread switch. And before
+		 * asking for kicks again, so what the driver adds meanwhile is
+		 * found below without a VM exit. With more in flight the I/O
+		 * thread stays free to hand out what comes next.
 		 */
-		struct blk_req *last = steal_newest(p);
-		if (last)
-			run_and_publish((struct virtio_blk *)d, last);
+		struct blk_req *lone = steal_lone(p);
+		if (lone)
+			run_and_publish((struct virtio_blk *)d, lone);
 		if (!virtq_enable_kicks(q))
 			break;
 	}
