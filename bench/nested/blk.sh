@@ -34,10 +34,12 @@ cp "$BIN/iobench" extra/bin/
 cat "$GUEST/initramfs.cpio" extra.cpio >bench.cpio
 dd if=/dev/urandom of=disk.img bs=1M count=256 2>/dev/null
 
+# A guest that hangs costs one run, not the whole bench (its rows come up short).
+LIMIT=$((SECS * 6 * 4 + 120))
 for r in $(seq "$RUNS"); do
-	"$VMM" run --mem 512M --kernel "$K" --initrd bench.cpio --cmdline "$CMDLINE" --disk disk.img \
+	timeout -k 5 $LIMIT "$VMM" run --mem 512M --kernel "$K" --initrd bench.cpio --cmdline "$CMDLINE" --disk disk.img \
 		-- sh -c "$JOB" </dev/null 2>>vmm.err | sed 's/^/vmm /' >>results
-	"$QEMU" -L /usr/share/qemu \
+	timeout -k 5 $LIMIT "$QEMU" -L /usr/share/qemu \
 		-M microvm,x-option-roms=off,rtc=off,isa-serial=on,acpi=off,auto-kernel-cmdline=off \
 		-accel kvm -cpu host -m 512M -smp 1 -nodefaults -no-user-config -nographic \
 		-serial stdio -no-reboot -kernel "$K" -initrd bench.cpio \
