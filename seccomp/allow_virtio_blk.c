@@ -1,6 +1,6 @@
 /*
  * virtio-blk I/O threads: wait for kicks, take requests from the ring, hand
- * them to the disk's workers (and do the newest one itself).
+ * them to the disk's workers (and do a lone one itself).
  */
 #include "rules.h"
 
