@@ -10,7 +10,7 @@ LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
-	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
+	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c \
 	snapshot/unit.c snapshot/digest.c snapshot/sha256_ni.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
@@ -88,7 +88,7 @@ UNIT_INC = -I. $(BEARSSL_INC) -I$(BEARSSL)/src
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
 	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c snapshot/sha256_ni.c devices/virtio/virtq.c \
-	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c \
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c seccomp/seccomp.c \
 	$(BUILD)/seccomp_bpf.c $(BEARSSL_SRCS)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 

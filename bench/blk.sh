@@ -2,8 +2,8 @@
 # Block I/O benchmark on the nested tier: the same Linux guest and image
 # under vmm and under QEMU's microvm (virtio-blk on virtio-mmio), and the same
 # loads run directly in L1 as the ceiling; sequential 1 MiB reads and writes
-# and 4 KiB random reads at queue depth 8 (O_DIRECT in the guest), medians
-# and ratios in one table. See bench/nested/blk.sh.
+# and 4 KiB random reads and writes at queue depth 1 and 8 (O_DIRECT in the
+# guest), medians and ratios in one table. See bench/nested/blk.sh.
 # Usage: bench/blk.sh   (BENCH_RUNS=3, BENCH_SECONDS=4 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."

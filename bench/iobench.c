@@ -1,11 +1,13 @@
 /*
  * iobench: the block I/O load for bench/blk.sh, small and static so it runs
  * inside the Linux guest and in the nested tier's L1 alike.
- *   iobench FILE seqread|seqwrite|randread SECONDS [QD]
- * seq*: 1 MiB requests in order, wrapping at the end of FILE, one at a time.
- * randread: 4 KiB requests at random aligned offsets, QD threads in flight.
+ *   iobench FILE seqread|seqwrite|randread|randwrite SECONDS [QD]
+ * seq*: 1 MiB requests in order, wrapping at the end of FILE.
+ * rand*: 4 KiB requests at random aligned offsets.
+ * QD threads keep one request each in flight (default 1).
  * O_DIRECT where the file system supports it (falls back to buffered and
- * says so). Prints one line: "<mode> <MiB/s> MiB/s <IOPS> IOPS direct=<0|1>".
+ * says so). Prints one line:
+ * "<mode>-qd<QD> <MiB/s> MiB/s <IOPS> IOPS direct=<0|1>".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -87,12 +89,16 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: iobench FILE seqread|seqwrite|randread SECONDS [QD]\n");
+		fprintf(stderr, "usage: iobench FILE seqread|seqwrite|randread|randwrite SECONDS [QD]\n");
 		return 2;
 	}
 	path = argv[1];
-	mode_write = strcmp(argv[2], "seqwrite") == 0;
-	mode_rand = strcmp(argv[2], "randread") == 0;
+	mode_write = strcmp(argv[2], "seqwrite") == 0 || strcmp(argv[2], "randwrite") == 0;
+	mode_rand = strcmp(argv[2], "randread") == 0 || strcmp(argv[2], "randwrite") == 0;
+	if (!mode_write && !mode_rand && strcmp(argv[2], "seqread") != 0) {
+		fprintf(stderr, "iobench: unknown mode %s\n", argv[2]);
+		return 2;
+	}
 	seconds = atof(argv[3]);
 	int qd = argc > 4 ? atoi(argv[4]) : 1;
 	if (qd < 1 || qd > 64)
@@ -119,7 +125,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < qd; i++)
 		pthread_join(t[i], NULL);
 	double dt = now() - t0;
-	printf("%s %.1f MiB/s %.0f IOPS direct=%d\n", argv[2], (double)ops_total * block / dt / 1048576,
-	       (double)ops_total / dt, direct);
+	printf("%s-qd%d %.1f MiB/s %.0f IOPS direct=%d\n", argv[2], qd,
+	       (double)ops_total * block / dt / 1048576, (double)ops_total / dt, direct);
 	return 0;
 }

@@ -1,4 +1,7 @@
-/* virtio-blk I/O threads: wait for kicks, move data between guest RAM and the image. */
+/*
+ * virtio-blk I/O threads: wait for kicks, take requests from the ring, hand
+ * them to the disk's workers (and do a lone one itself).
+ */
 #include "rules.h"
 
 #include <sys/mman.h>
@@ -13,7 +16,7 @@ const struct rule allow_virtio_blk[] = {
     ALLOW("pwrite64", "write-zeroes where hole punching is not supported"),
     ALLOW("fdatasync", "flush requests: make writes durable"),
     ALLOW("fallocate", "discard and write-zeroes punch holes"),
-    ALLOW("futex", "the device's register and I/O locks"),
+    ALLOW("futex", "the device's register and I/O locks; the request pool's lock and conditions"),
     ALLOW("clock_gettime", "libc (when the vDSO falls back)"),
     ALLOW("rt_sigprocmask", "libc"),
     ARG_MASKED("mmap", 2, PROT_EXEC, 0, "libc allocations; never executable"),

@@ -103,15 +103,25 @@ uint64_t blk_features(const struct blk_backend *be)
 	return f;
 }
 
+/*
+ * The overlay map is shared by the requests in flight: bits are set with an
+ * atomic OR (two writes to neighbouring sectors share a byte) and only after
+ * the data reached the overlay, so a reader that sees a bit finds the data.
+ */
 static int bit(const uint8_t *map, uint64_t s)
 {
-	return (map[s / 8] >> (s % 8)) & 1;
+	return (__atomic_load_n(&map[s / 8], __ATOMIC_ACQUIRE) >> (s % 8)) & 1;
 }
 
 static void set_bits(uint8_t *map, uint64_t s, uint64_t n)
 {
-	for (; n; s++, n--)
-		map[s / 8] |= (uint8_t)(1u << (s % 8));
+	while (n) {
+		unsigned first = (unsigned)(s % 8), take = n < 8 - first ? (unsigned)n : 8 - first;
+		uint8_t mask = (uint8_t)(((1u << take) - 1) << first);
+		__atomic_fetch_or(&map[s / 8], mask, __ATOMIC_RELEASE);
+		s += take;
+		n -= take;
+	}
 }
 
 /* preadv/pwritev until done; -1 on error or a short transfer. */
@@ -216,10 +226,8 @@ static uint8_t do_segments(struct blk_backend *be, const struct vchain *c, size_
 	return S_OK;
 }
 
-int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
+int blk_check_chain(struct virtio_dev *d, const struct vchain *c, struct blk_hdr *h)
 {
-	struct blk_backend *be = &((struct virtio_blk *)d)->be;
-	uint8_t hdr[16], status = S_OK;
 	if (c->out_len < 16) {
 		virtio_fault(d, "request header missing (%zu device-readable bytes)", c->out_len);
 		return -1;
@@ -228,31 +236,42 @@ int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 		virtio_fault(d, "status byte missing (no device-writable buffer)");
 		return -1;
 	}
-	iov_to_buf(c->out, c->nout, 0, hdr, 16);
-	uint32_t type;
-	uint64_t sector;
-	memcpy(&type, hdr, 4);
-	memcpy(&sector, hdr + 8, 8);
+	uint8_t raw[16];
+	iov_to_buf(c->out, c->nout, 0, raw, 16);
+	memcpy(&h->type, raw, 4);
+	memcpy(&h->sector, raw + 8, 8);
+	if (h->type == T_IN && c->out_len > 16) {
+		virtio_fault(d, "read request with its data in device-readable buffers");
+		return -1;
+	}
+	if (h->type == T_OUT && c->in_len > 1) {
+		virtio_fault(d, "write request with device-writable data buffers");
+		return -1;
+	}
+	return 0;
+}
+
+int blk_is_flush(const struct blk_hdr *h)
+{
+	return h->type == T_FLUSH;
+}
+
+uint32_t blk_execute(struct blk_backend *be, const struct vchain *c, const struct blk_hdr *h)
+{
+	uint8_t status = S_OK;
+	uint32_t type = h->type, written = 1;
+	uint64_t sector = h->sector;
 	size_t out_data = c->out_len - 16, in_data = c->in_len - 1;
-	*written = 1;
 	switch (type) {
 	case T_IN:
-		if (out_data) {
-			virtio_fault(d, "read request with its data in device-readable buffers");
-			return -1;
-		}
 		if (in_data % BLK_SECTOR || !range_ok(be, sector, in_data))
 			status = S_IOERR;
 		else if (be_read(be, c->in, c->nin, sector * BLK_SECTOR, in_data))
 			status = S_IOERR;
 		else
-			*written += (uint32_t)in_data;
+			written += (uint32_t)in_data;
 		break;
 	case T_OUT:
-		if (in_data) {
-			virtio_fault(d, "write request with device-writable data buffers");
-			return -1;
-		}
 		if (be->ro || out_data % BLK_SECTOR || !range_ok(be, sector, out_data)) {
 			status = S_IOERR;
 		} else {
@@ -269,7 +288,7 @@ int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 	case T_GET_ID: {
 		size_t n = in_data < 20 ? in_data : 20;
 		buf_to_iov(c->in, c->nin, 0, be->serial, n);
-		*written += (uint32_t)n;
+		written += (uint32_t)n;
 		break;
 	}
 	case T_DISCARD:
@@ -284,17 +303,21 @@ int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 		break;
 	}
 	buf_to_iov(c->in, c->nin, c->in_len - 1, &status, 1);
-	return 0;
+	return written;
 }
 
-static void blk_process(struct virtio_dev *d, int qi)
+int blk_handle_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 {
-	virtio_serve(d, qi, blk_handle_chain);
+	struct blk_hdr h;
+	if (blk_check_chain(d, c, &h) < 0)
+		return -1;
+	*written = blk_execute(&((struct virtio_blk *)d)->be, c, &h);
+	return 0;
 }
 
 void blk_process_for_fuzzing(struct virtio_dev *d)
 {
-	blk_process(d, 0);
+	virtio_serve(d, 0, blk_handle_chain);
 }
 
 /* Config space (virtio spec 5.2.4), little-endian. */
@@ -324,6 +347,9 @@ const struct virtio_dev_ops virtio_blk_ops = {
 	.device_id = 2,
 	.nqueues = 1,
 	.config_read = blk_config_read,
-	.process = blk_process,
+	.process = blk_pool_process,
 	.reset = NULL,
+	.quiesce = blk_pool_quiesce,
+	.start = blk_pool_start,
+	.stop = blk_pool_stop,
 };

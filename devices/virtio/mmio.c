@@ -167,9 +167,24 @@ static void set_addr(uint64_t *a, int high, uint32_t v)
 	*a = high ? (*a & 0xffffffffull) | (uint64_t)v << 32 : (*a & ~0xffffffffull) | v;
 }
 
+/* io_lock held: requests in flight finish before the rings change under them. */
+static void quiesce_locked(struct virtio_dev *d)
+{
+	if (d->ops->quiesce)
+		d->ops->quiesce(d);
+}
+
+void virtio_quiesce(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->io_lock);
+	quiesce_locked(d);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
 /* Both locks held (io_lock first): back to the state before the driver came. */
 static void device_reset(struct virtio_dev *d)
 {
+	quiesce_locked(d);
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		virtq_reset(&d->q[i]);
 	d->status = 0;
@@ -329,6 +344,8 @@ static void virtio_reset(void *dev)
 static void virtio_save(void *dev, struct unit_writer *w)
 {
 	struct virtio_dev *d = dev;
+	pthread_mutex_lock(&d->io_lock); /* no request half done: used_idx says it all */
+	quiesce_locked(d);
 	pthread_mutex_lock(&d->lock);
 	uw_u32(w, d->status);
 	uw_u64(w, d->driver_features);
@@ -350,6 +367,7 @@ static void virtio_save(void *dev, struct unit_writer *w)
 		uw_u16(w, q->signalled);
 	}
 	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->io_lock);
 }
 
 static int virtio_load(void *dev, struct unit_reader *r, uint32_t version)
@@ -390,6 +408,7 @@ static int virtio_load(void *dev, struct unit_reader *r, uint32_t version)
 	if (!ur_done(r))
 		return -1;
 	pthread_mutex_lock(&d->io_lock);
+	quiesce_locked(d);
 	pthread_mutex_lock(&d->lock);
 	memcpy(d->q, qs, sizeof(qs));
 	d->status = status;
@@ -528,10 +547,15 @@ void virtio_stop(struct virtio_dev *d)
 	wake_thread(d);
 	pthread_join(d->thread, NULL);
 	d->thread = 0;
+	virtio_quiesce(d);
+	if (d->ops->stop)
+		d->ops->stop(d);
 }
 
 void virtio_start(struct virtio_dev *d)
 {
+	if (d->ops->start)
+		d->ops->start(d);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

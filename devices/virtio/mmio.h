@@ -47,6 +47,17 @@ struct virtio_dev_ops {
 	void (*process)(struct virtio_dev *d, int qi);
 	/* Drop device-specific state on a device reset (may be NULL). */
 	void (*reset)(struct virtio_dev *d);
+	/*
+	 * Devices that finish requests after process() returns (may be NULL):
+	 * wait until no request taken from a ring is outstanding and each is
+	 * published as used, with its interrupt raised if due. Called with
+	 * io_lock held, so process() cannot take new ones meanwhile; the
+	 * transport calls it before a reset, a save, a load and a stop.
+	 */
+	void (*quiesce)(struct virtio_dev *d);
+	/* Start / end the device's own helper threads (may be NULL). */
+	void (*start)(struct virtio_dev *d);
+	void (*stop)(struct virtio_dev *d);
 };
 
 struct virtio_dev {
@@ -91,8 +102,18 @@ void virtio_bind(struct virtio_dev *d);
 /* Start the device's I/O thread. */
 void virtio_start(struct virtio_dev *d);
 
-/* Stop the I/O thread after the request it is serving, and wait for it. */
+/*
+ * Stop the I/O thread after the request it is serving, let the requests in
+ * flight finish, and end the device's threads.
+ */
 void virtio_stop(struct virtio_dev *d);
+
+/*
+ * Wait until d has no request in flight and every completion is published
+ * (ops->quiesce under io_lock). The device stays quiet only while nothing
+ * kicks it: pause the vCPUs first. virtio_save quiesces by itself.
+ */
+void virtio_quiesce(struct virtio_dev *d);
 
 /*
  * The driver broke the rules: log one line naming the fault, set

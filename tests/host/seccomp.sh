@@ -38,6 +38,7 @@ forbidden main-ioctl main ioctl
 forbidden virtio-blk virtio-blk socket
 forbidden virtio-rng virtio-rng socket
 forbidden virtio-blk-ioctl virtio-blk ioctl
+forbidden virtio-blk-worker virtio-blk-worker socket
 
 # log: the kernel logs the call and lets it through; the guest runs to its end.
 rm -f out err
