@@ -15,6 +15,7 @@
 static void machine_reset(struct vm *vm)
 {
 	vm_pause(vm);
+	machine_reset_devices(vm);
 	kvm_destroy_vm(vm);
 	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
 		die_errno("reset: cannot discard guest RAM");

@@ -152,10 +152,11 @@ void vm_event(struct vm *vm, const char *name, const char *json_fields);
 
 /*
  * Build the machine from vm->boot: VM, RAM contents, boot data, vCPUs. With
- * rebuild (after kvm_destroy_vm, on a watchdog reset) devices are reset and
- * the session id changes.
+ * rebuild (after kvm_destroy_vm, on a watchdog reset) the session id changes;
+ * the devices were reset by machine_reset_devices before RAM was discarded.
  */
 void machine_build(struct vm *vm, int rebuild);
+void machine_reset_devices(struct vm *vm);
 
 /* Ask every vCPU to take an NMI. */
 void vm_inject_nmi(struct vm *vm);

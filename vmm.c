@@ -329,6 +329,14 @@ static void reset_devices(const struct bus *b)
 		b->ranges[i].ops->reset(b->ranges[i].dev);
 }
 
+/* Before RAM is discarded: a device reset waits for requests in flight, which
+ * would otherwise land in the fresh machine's memory. */
+void machine_reset_devices(struct vm *vm)
+{
+	reset_devices(&vm->pio);
+	reset_devices(&vm->mmio);
+}
+
 void machine_build(struct vm *vm, int rebuild)
 {
 	struct boot_plan *b = &vm->boot;
@@ -342,11 +350,8 @@ void machine_build(struct vm *vm, int rebuild)
 	vcpu_set_boot_state(&vm->vcpus[0], &b->img);
 	for (int i = 0; i < vm->nvirtio; i++)
 		virtio_bind(vm->virtio[i]);
-	if (rebuild) {
-		reset_devices(&vm->pio);
-		reset_devices(&vm->mmio);
+	if (rebuild)
 		heartbeat_new_session(&vm->heartbeat);
-	}
 }
 
 static void block_signals(void)
