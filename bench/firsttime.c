@@ -3,10 +3,12 @@
  * just before exec to the first byte it writes to stdout containing MARKER
  * ("first output"), and to its exit. Prints one line per run:
  *   first_ms exit_ms status
- * Usage: firsttime [-n RUNS] [-m MARKER] -- COMMAND...
+ * Usage: firsttime [-n RUNS] [-m MARKER] [-o FILE] -- COMMAND...
+ * With -o, the command's output is also appended to FILE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@ static double now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static int copy_fd = -1; /* -o FILE */
 
 static int run_once(char **cmd, const char *marker, double *first, double *exit_ms)
 {
@@ -44,6 +48,8 @@ static int run_once(char **cmd, const char *marker, double *first, double *exit_
 		ssize_t r = read(p[0], buf + have, sizeof(buf) - 1 - have);
 		if (r <= 0)
 			break;
+		if (copy_fd >= 0 && write(copy_fd, buf + have, (size_t)r) != r)
+			fprintf(stderr, "firsttime: writing the copy of the output failed\n");
 		if (*first < 0) {
 			have += (size_t)r;
 			buf[have] = 0;
@@ -69,14 +75,20 @@ int main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-m") && i + 1 < argc)
 			marker = argv[++i];
-		else if (!strcmp(argv[i], "--")) {
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			copy_fd = open(argv[++i], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (copy_fd < 0) {
+				fprintf(stderr, "firsttime: %s: %s\n", argv[i], strerror(errno));
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		} else
 			break;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: firsttime [-n RUNS] [-m MARKER] -- COMMAND...\n");
+		fprintf(stderr, "usage: firsttime [-n RUNS] [-m MARKER] [-o FILE] -- COMMAND...\n");
 		return 2;
 	}
 	for (int r = 0; r < runs; r++) {
