@@ -79,6 +79,8 @@ void kvm_create_vm(struct vm *vm)
 	 * Memory slots before the irqchip: once an in-kernel irqchip exists,
 	 * every slot change waits for an SRCU grace period (5-7 ms here).
 	 */
+	if (!vm->mem.host && mem_map_anonymous(&vm->mem) < 0)
+		die_errno("cannot map %llu MiB of guest RAM", (unsigned long long)(vm->mem.size >> 20));
 	set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
 	if (vm->mem.high_size)
 		set_memory_slot(vm, 1, MMIO_GAP_END, vm->mem.high_size,

@@ -241,22 +241,20 @@ static int open_console(const struct vm_config *cfg)
 
 /* ---- building the machine ---- */
 
-/* Reads the initrd into guest RAM. 0, or -1 with errno (0: the file shrank). */
-static int load_initrd(struct vm *vm, int fd, uint64_t gpa, uint64_t size, uint64_t *done)
+static void load_initrd(struct vm *vm, int fd, uint64_t gpa, uint64_t size)
 {
 	uint8_t *dst = gpa_to_hva(&vm->mem, gpa, size);
-	for (*done = 0; *done < size;) {
-		ssize_t r = pread(fd, dst + *done, size - *done, (off_t)*done);
+	uint64_t done = 0;
+	while (done < size) {
+		ssize_t r = pread(fd, dst + done, size - done, (off_t)done);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = 0;
-			return -1;
-		}
-		*done += (uint64_t)r;
+		if (r <= 0)
+			die("--initrd: read failed at byte %llu of %llu: %s",
+			    (unsigned long long)done, (unsigned long long)size,
+			    r < 0 ? strerror(errno) : "file shrank");
+		done += (uint64_t)r;
 	}
-	return 0;
 }
 
 static void setup_devices(struct vm *vm, int console_fd)
@@ -331,62 +329,16 @@ static void reset_devices(const struct bus *b)
 		b->ranges[i].ops->reset(b->ranges[i].dev);
 }
 
-/* Filling guest RAM with what the guest finds there at boot: kernel, initrd, boot data. */
-struct ram_fill {
-	struct vm *vm;
-	int failed, err; /* the initrd could not be read: errno, 0 if the file shrank */
-	uint64_t done;	 /* initrd bytes read */
-};
-
-static void fill_guest_ram(struct ram_fill *f)
-{
-	struct vm *vm = f->vm;
-	struct boot_plan *b = &vm->boot;
-	kernel_load(&b->img, b->kernel, &vm->mem);
-	if (b->initrd_fd >= 0 &&
-	    load_initrd(vm, b->initrd_fd, b->initrd_gpa, b->initrd_size, &f->done) < 0) {
-		f->failed = 1;
-		f->err = errno;
-		return;
-	}
-	write_boot_data(vm);
-}
-
-static void *loader_thread(void *arg)
-{
-	seccomp_enter(THREAD_LOADER);
-	fill_guest_ram(arg);
-	return NULL;
-}
-
-/*
- * On the first build a loader thread fills guest RAM (the host kernel zeroes
- * each page on first touch, then the kernel and initrd are copied in) while
- * this thread has KVM build the VM, its irqchip and the vCPUs: each takes
- * 50-500 ms when vmm itself runs in a VM. A rebuild (reset) runs under the
- * main thread's filter, which starts no threads, so it fills RAM itself.
- */
 void machine_build(struct vm *vm, int rebuild)
 {
 	struct boot_plan *b = &vm->boot;
-	struct ram_fill fill = {.vm = vm};
-	pthread_t loader;
-	if (!vm->mem.host && mem_map_anonymous(&vm->mem) < 0)
-		die_errno("cannot map %llu MiB of guest RAM",
-			  (unsigned long long)(vm->mem.size >> 20));
-	int threaded = !rebuild && pthread_create(&loader, NULL, loader_thread, &fill) == 0;
-	if (!threaded)
-		fill_guest_ram(&fill);
 	kvm_create_vm(vm);
+	kernel_load(&b->img, b->kernel, &vm->mem);
+	if (b->initrd_fd >= 0)
+		load_initrd(vm, b->initrd_fd, b->initrd_gpa, b->initrd_size);
+	write_boot_data(vm);
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_create(vm, i);
-	if (threaded)
-		pthread_join(loader, NULL);
-	if (fill.failed) {
-		errno = fill.err;
-		die("--initrd: read failed at byte %llu of %llu: %s", (unsigned long long)fill.done,
-		    (unsigned long long)b->initrd_size, errno ? strerror(errno) : "file shrank");
-	}
 	vcpu_set_boot_state(&vm->vcpus[0], &b->img);
 	for (int i = 0; i < vm->nvirtio; i++)
 		virtio_bind(vm->virtio[i]);

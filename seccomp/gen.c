@@ -22,8 +22,7 @@ struct kind {
 static const struct kind kinds[] = {{"vcpu", allow_vcpu},
 				    {"main", allow_main},
 				    {"virtio-blk", allow_virtio_blk},
-				    {"virtio-rng", allow_virtio_rng},
-				    {"loader", allow_loader}};
+				    {"virtio-rng", allow_virtio_rng}};
 
 static void die(const char *what, const char *detail)
 {

@@ -37,7 +37,6 @@ forbidden vcpu-ioctl vcpu ioctl
 forbidden main-ioctl main ioctl
 forbidden virtio-blk virtio-blk socket
 forbidden virtio-rng virtio-rng socket
-forbidden loader loader socket
 forbidden virtio-blk-ioctl virtio-blk ioctl
 
 # log: the kernel logs the call and lets it through; the guest runs to its end.
