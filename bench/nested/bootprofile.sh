@@ -4,8 +4,10 @@
 # machine, with the same kernel, initramfs and command line as bench/nested/boot.sh
 # plus initcall_debug. Messages go to the kernel's log buffer only (quiet console);
 # the guest's job prints them at the end (dmesg), so logging costs no UART exits.
-# Prints, for each VMM: the guest's uptime at milestones, the slowest initcalls,
-# and the whole log (PROFILE_FULL=0 leaves it out).
+# Prints, for each VMM: wall ms to init and to exit, the guest's clock at /init
+# and at the job's start, KVM_CREATE_VM to the guest's kvm-clock start, the
+# guest's clock at milestones, the slowest initcalls (named from System.map),
+# the whole log (PROFILE_FULL=0 leaves it out), and vmm's stderr.
 . "$TESTLIB"
 K="$GUEST/vmlinux"
 I="$GUEST/initramfs.cpio"
