@@ -8,10 +8,12 @@
  * as the last awaited marker is seen, for guests that never stop by
  * themselves (exit_ms then includes the teardown). A marker never seen is
  * reported as -1.
- * Usage: firsttime [-n RUNS] [-m MARKER] [-2 MARKER2] [-k SIGNAL] -- COMMAND...
+ * Usage: firsttime [-n RUNS] [-m MARKER] [-2 MARKER2] [-k SIGNAL] [-o FILE] -- COMMAND...
+ * With -o, the command's output is also appended to FILE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static int copy_fd = -1; /* -o FILE */
 
 static double now_ms(void)
 {
@@ -94,6 +98,8 @@ static int run_once(char **cmd, const struct wait_for *w, double when[2], double
 			continue;
 		if (r <= 0)
 			break;
+		if (copy_fd >= 0 && write(copy_fd, chunk, (size_t)r) != r)
+			fprintf(stderr, "firsttime: writing the copy of the output failed\n");
 		if (s.next < 2) {
 			double t[2];
 			scan_feed(&s, w, chunk, (size_t)r, now_ms() - t0, t);
@@ -124,7 +130,13 @@ int main(int argc, char **argv)
 			w.marker[1] = argv[++i];
 		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
 			w.kill_sig = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--")) {
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			copy_fd = open(argv[++i], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (copy_fd < 0) {
+				fprintf(stderr, "firsttime: %s: %s\n", argv[i], strerror(errno));
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		} else
@@ -132,7 +144,7 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: firsttime [-n RUNS] [-m MARKER] [-2 MARKER2] [-k SIGNAL] "
-				"-- COMMAND...\n");
+				"[-o FILE] -- COMMAND...\n");
 		return 2;
 	}
 	for (int r = 0; r < runs; r++) {

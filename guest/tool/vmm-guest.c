@@ -5,6 +5,8 @@
  *   vmm-guest exit N      sync, drain the console, power off; vmm exits with N & 255
  *   vmm-guest session     print the 64-bit session id (changes on restore/reset)
  *   vmm-guest clock       set the wall clock from the host's HOST_TIME
+ *   vmm-guest drain       wait until the terminal on stdout has sent everything
+ *                         (needs no heartbeat device)
  *   vmm-guest beat        daemon: enable the monitor and beat at the host's
  *                         interval; when the session id changes under it (a
  *                         restore), set the clock from the host and credit
@@ -126,7 +128,7 @@ static int beat(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vmm-guest ready | exit N | session | clock | beat\n");
+	fprintf(stderr, "usage: vmm-guest ready | exit N | session | clock | beat | drain\n");
 	return 2;
 }
 
@@ -139,6 +141,16 @@ int main(int argc, char **argv)
 		return usage();
 	if (strcmp(cmd, "exit") != 0 && argc != 2)
 		return usage();
+	if (strcmp(cmd, "drain") == 0) {
+		/*
+		 * Not a terminal: nothing is buffered on the way. SIGTTOU ignored:
+		 * a command may have left another process group in the foreground.
+		 */
+		signal(SIGTTOU, SIG_IGN);
+		if (tcdrain(1) < 0 && errno != ENOTTY && errno != EINVAL)
+			fail("tcdrain on stdout");
+		return 0;
+	}
 	map_device();
 	if (strcmp(cmd, "ready") == 0) {
 		wr(HB_READY, 1);
