@@ -10,11 +10,11 @@ LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
-	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
+	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	snapshot/unit.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
-all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/guest/vmm-guest
+all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/netbench $(BUILD)/guest/vmm-guest
 
 # musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
 KINC = $(BUILD)/kinc
@@ -74,7 +74,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fra
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
 	devices/pseudo/heartbeat.c snapshot/unit.c devices/virtio/virtq.c devices/virtio/mmio.c \
-	devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c $(BUILD)/seccomp_bpf.c
+	devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c seccomp/seccomp.c $(BUILD)/seccomp_bpf.c
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 unit: $(UNIT_TESTS)
@@ -99,7 +99,7 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 $(BUILD)/firsttime: bench/firsttime.c $(KINC)/.done
 	$(CC_MUSL) -O2 -static -s -o $@ $<
 
-bench-tools: $(BUILD)/firsttime $(BUILD)/iobench
+bench-tools: $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/netbench
 
 # The guest side of the heartbeat device, for the bundled Linux guest's initramfs.
 $(BUILD)/guest/vmm-guest: guest/tool/vmm-guest.c devices/pseudo/heartbeat_regs.h $(KINC)/.done
@@ -112,3 +112,6 @@ guest-tool: $(BUILD)/guest/vmm-guest
 
 $(BUILD)/iobench: bench/iobench.c $(KINC)/.done
 	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -O2 -static -s -pthread -isystem $(KINC) -o $@ $<
+
+$(BUILD)/netbench: bench/netbench.c $(KINC)/.done
+	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -O2 -static -s -isystem $(KINC) -o $@ $<
