@@ -55,17 +55,24 @@
 
 /* ---- backend ---- */
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
 int net_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
-	char end;
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-				      &v[4], &v[5], &end) != 6)
+	if (strlen(s) != 17)
 		return -1;
 	for (int i = 0; i < 6; i++) {
-		if (s[3 * i + 2] != (i == 5 ? 0 : ':'))
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -1;
-		mac[i] = (uint8_t)v[i];
+		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (mac[0] & 1)
 		return -1; /* multicast */
