@@ -27,7 +27,7 @@ nc -l -p 5002 <h2g.bin >/dev/null &
 tx=$!
 JOB='i=0; until ping -c 1 -W 1 10.0.0.1 >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 30 ] || exit 3; done; echo ping-ok; cat /sys/bus/virtio/devices/*/features; mkfifo /tmp/h; sleep 600 >/tmp/h & t0=$(cut -d. -f1 /proc/uptime); nc 10.0.0.1 5002 </tmp/h >/tmp/in.bin || exit 4; t1=$(cut -d. -f1 /proc/uptime); echo h2g $(md5sum </tmp/in.bin) in $((t1-t0)) s; nc 10.0.0.1 5001 </tmp/in.bin >/dev/null || exit 5; t2=$(cut -d. -f1 /proc/uptime); echo g2h-sent in $((t2-t1)) s; kill $!'
 start=$(date +%s)
-timeout 300 "$VMM" run --mem 512M --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" \
+timeout 110 "$VMM" run --mem 512M --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" \
 	--cmdline "console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp quiet vmm.ip=10.0.0.2/24" \
 	--net tap=vnet0 -- sh -c "$JOB" >out 2>err </dev/null &
 vmm=$!
