@@ -14,8 +14,11 @@
 #include <sys/uio.h>
 
 #define NET_HDR_LEN 12 /* struct virtio_net_hdr with num_buffers (VERSION_1) */
-/* Largest frame with its header: a 64 KiB GSO packet, Ethernet and a VLAN tag. */
-#define NET_FRAME_MAX (NET_HDR_LEN + 65535 + 18)
+/*
+ * Largest frame with its header: an IPv6 GSO packet (40-byte header plus a
+ * 64 KiB payload) behind Ethernet and a VLAN tag.
+ */
+#define NET_FRAME_MAX (NET_HDR_LEN + 18 + 40 + 65535)
 #define NET_RX_IOV 1024 /* UIO_MAXIOV: what one readv takes */
 
 struct net_backend {
