@@ -71,3 +71,8 @@ v=$(get vmm rr 3)
 q=$(get qemu rr 3)
 printf '| %-34s | %10s | %10s | %8s |\n' "request/response latency (us)" "$v" "$q" "$(ratio "$q" "$v")"
 echo "(latency ratio is QEMU/vmm: above 1 means vmm is faster)"
+for load in send recv rr; do
+	printf 'runs %s: vmm %s; QEMU %s\n' "$load" \
+		"$(awk -v m="$load" '$1 == "vmm" && $2 == m {printf "%s ", $3}' results.txt)" \
+		"$(awk -v m="$load" '$1 == "qemu" && $2 == m {printf "%s ", $3}' results.txt)"
+done
