@@ -116,6 +116,9 @@ void virtio_watch_backend(struct virtio_dev *d, int fd);
  */
 void virtio_poll_backend(struct virtio_dev *d, int on);
 
+/* On the I/O thread: stop watching the backend fd for good (it failed). */
+void virtio_drop_backend(struct virtio_dev *d);
+
 /* 1 when the driver finished setup and the device has not failed. */
 int virtio_live(struct virtio_dev *d);
 

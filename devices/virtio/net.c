@@ -194,9 +194,26 @@ static void apply_offloads(struct virtio_net *n)
 		t |= (f & NET_F_GUEST_ECN) && (t & (TUN_F_TSO4 | TUN_F_TSO6)) ? TUN_F_TSO_ECN : 0;
 		t |= (f & NET_F_GUEST_UFO) ? TUN_F_UFO : 0;
 	}
-	if (ioctl(n->be.fd, TUNSETOFFLOAD, t) < 0)
-		die_errno("%s: tap %s refused offloads 0x%x", n->dev.label, n->be.name, t);
+	if (ioctl(n->be.fd, TUNSETOFFLOAD, t) < 0 && !n->tap_lost)
+		vmm_log("%s: tap %s refused offloads 0x%x (%s); the guest may get frames it cannot "
+			"take",
+			n->dev.label, n->be.name, t, strerror(errno));
 	n->offloads_set = 1;
+}
+
+/*
+ * The tap failed for good (its interface was deleted: EBADFD): one log line,
+ * the tap leaves the wait set (a dead tap polls as an error forever), and
+ * from now on frames are dropped as on a cable that was pulled.
+ */
+static void tap_lost(struct virtio_net *n, const char *op, int err)
+{
+	if (n->tap_lost)
+		return;
+	n->tap_lost = 1;
+	vmm_log("%s: %s tap %s failed (%s); its frames are dropped from now on", n->dev.label, op,
+		n->be.name, strerror(err));
+	virtio_drop_backend(&n->dev);
 }
 
 /* ---- transmit ---- */
@@ -279,7 +296,7 @@ int net_tx_chain(struct virtio_dev *d, struct vchain *c, uint32_t *written)
 	 */
 	if (r < 0 && errno != EIO && errno != EAGAIN && errno != EINVAL && errno != ENOBUFS &&
 	    errno != ENOMEM)
-		die_errno("%s: writing to tap %s failed", d->label, n->be.name);
+		tap_lost(n, "writing to", errno);
 	if (r < 0)
 		n->tx_dropped++;
 	return 0;
@@ -391,14 +408,14 @@ static int rx_iovs(const struct virtio_net *n, size_t need, size_t *room)
 static ssize_t tap_read(struct virtio_net *n, const struct iovec *iov, int k)
 {
 	ssize_t r;
+	if (n->tap_lost)
+		return 0;
 	do
 		r = readv(n->be.fd, iov, k);
 	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno == EAGAIN)
-		return 0;
-	if (r < 0)
-		die_errno("%s: reading from tap %s failed", n->dev.label, n->be.name);
-	return r;
+	if (r < 0 && errno != EAGAIN)
+		tap_lost(n, "reading from", errno);
+	return r < 0 ? 0 : r;
 }
 
 enum rx_step { RX_MORE, RX_DRAINED, RX_STARVED, RX_FAULT };

@@ -48,6 +48,7 @@ struct virtio_net {
 	uint8_t *bounce;  /* NET_FRAME_MAX: a frame read before buffers were there */
 	size_t pending;	  /* length of the frame waiting in bounce, 0 if none */
 	int offloads_set; /* TUNSETOFFLOAD done for the negotiated features */
+	int tap_lost;	  /* the tap failed for good: frames are dropped */
 	uint64_t rx_dropped, tx_dropped;
 };
 

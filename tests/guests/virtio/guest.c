@@ -470,6 +470,32 @@ static void good_net(int mrg)
 	}
 }
 
+/* Transmit for 3 s while the host deletes the tap: every frame still completes. */
+static void lost_net(void)
+{
+	int ni;
+	uint32_t b = find(1, &ni);
+	setup_n(ni, b, NET_F_MAC, 2);
+	struct queue *rx = &qs[ni], *tx = &qs[4 + ni];
+	for (uint16_t k = 0; k < 4; k++) {
+		set_desc(&rx->desc[k], NET_RXB + 0x1000u * k, 0x1000, F_WRITE, 0);
+		offer(rx, k);
+	}
+	puts_("net ready\n");
+	uint8_t *f = (uint8_t *)(uintptr_t)(NET_TXB + 12);
+	uint64_t end = host_time_ns() + 3000000000ull;
+	while (host_time_ns() < end) {
+		for (int k = 0; k < 60; k++)
+			f[k] = 0xff;
+		if (net_send(tx, 60) != 0)
+			fail("transmit not completed");
+		delay_ms(100);
+	}
+	if (rd(b, R_STATUS) & 64)
+		fail("the device needs a reset");
+	puts_("transmits completed after the tap went away\n");
+}
+
 /* Break one rule on the net device; it must need a reset, then work again. */
 static void hostile_net(void)
 {
@@ -542,6 +568,8 @@ void guest_main(const uint8_t *bp)
 		rng_works();
 	} else if (test_is("net") || test_is("net-mrg")) {
 		good_net(test_is("net-mrg"));
+	} else if (test_is("net-lost")) {
+		lost_net();
 	} else if (test_prefix("net-")) {
 		hostile_net();
 	} else {

@@ -104,6 +104,21 @@ for t in net-writable net-short net-gso net-csum net-csumrange net-flags net-hug
 		fail "test=$t: expected exactly one fault line: $(cat err)"
 done
 
+# The tap disappears under a running VM: one log line, the guest's frames are
+# dropped (its transmits still complete), vmm goes on.
+rm -f out err
+timeout 30 "$VMM" run --kernel "$GUESTS/virtio.elf" --net tap=vt3 --cmdline "test=net-lost" \
+	>out 2>err </dev/null &
+pid=$!
+wait_for out "net ready" || fail "test=net-lost: the guest never got ready"
+ip link delete vt3 || fail "cannot delete vt3"
+wait $pid
+status=$?
+expect_status 0
+expect_out "transmits completed after the tap went away"
+[ "$(grep -c 'tap vt3 failed (.*); its frames are dropped from now on' err)" = 1 ] ||
+	fail "test=net-lost: expected one line about the lost tap: $(cat err)"
+
 # Bad --net input, or a tap that may not be created: exit 2, one line, nothing started.
 for args in "--net tap=" "--net mac=02:00:00:00:00:01" "--net tap=a,tap=b" "--net tap=a,mac=zz" \
 	"--net tap=a,mac=01:00:00:00:00:01" "--net tap=a --net tap=a" "--net tap=a,fast" \
