@@ -71,6 +71,7 @@ grep -q "given twice\|same file" err || true
 # virtio-net: vmm creates the tap vt0; the host side sends an ARP request and,
 # once the guest's ARP reply (a transmit) arrived, IPv4 to the guest's MAC.
 for t in "net" "net-mrg" "net-mrg mac=02:12:34:56:78:9a"; do
+	echo "net: test=$t"
 	rm -f out err
 	set -- $t
 	timeout 30 "$VMM" run --kernel "$GUESTS/virtio.elf" --net "tap=vt0${2:+,$2}" \
@@ -96,6 +97,7 @@ for t in "net" "net-mrg" "net-mrg mac=02:12:34:56:78:9a"; do
 done
 
 for t in net-writable net-short net-gso net-csum net-csumrange net-flags net-huge net-loop net-rxread net-rxshort; do
+	echo "net: test=$t"
 	run_guest virtio --net tap=vt1 --cmdline "test=$t"
 	[ "$status" = 0 ] || fail "test=$t: vmm exited $status"
 	grep -q "needs reset" out || fail "test=$t: the guest saw no DEVICE_NEEDS_RESET"
@@ -106,6 +108,7 @@ done
 
 # The tap disappears under a running VM: one log line, the guest's frames are
 # dropped (its transmits still complete), vmm goes on.
+echo "net: test=net-lost"
 rm -f out err
 timeout 30 "$VMM" run --kernel "$GUESTS/virtio.elf" --net tap=vt3 --cmdline "test=net-lost" \
 	>out 2>err </dev/null &
