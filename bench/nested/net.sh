@@ -52,12 +52,19 @@ kill $server 2>/dev/null
 tr -d '\r' <results >results.txt
 grep -q '^vmm send' results.txt || fail "vmm gave no results: $(tail -n 5 vmm.err) $(grep '^vmm' results.txt | tail -n 5)"
 grep -q '^qemu send' results.txt || fail "QEMU gave no results: $(tail -n 5 qemu.err) $(grep '^qemu' results.txt | tail -n 5)"
+# median over runs of vmm's figure / QEMU's figure in the same run (robust to load swings)
+paired() { # paired LOAD FIELD [inverse]
+	awk -v m="$1" -v f="$2" -v inv="${3:-0}" '$2 == m && $1 == "vmm" {v[++nv] = $(f + 2)}
+		$2 == m && $1 == "qemu" {q[++nq] = $(f + 2)}
+		END {for (i = 1; i <= nv && i <= nq; i++) if (v[i] > 0 && q[i] > 0)
+			printf "%.3f\n", inv ? q[i] / v[i] : v[i] / q[i]}' results.txt | median
+}
 get() { # get WHO LOAD FIELD
 	awk -v w="$1" -v m="$2" -v f="$3" '$1 == w && $2 == m {print $(f + 2)}' results.txt | median
 }
 echo "BENCH nested tier TCP over a tap ($RUNS runs, ${SECS}s each; medians; guest 1 vCPU, 512 MiB)"
-printf '| %-34s | %10s | %10s | %8s |\n' "load" "vmm" "QEMU" "vmm/QEMU"
-printf '|%s|%s|%s|%s|\n' "------------------------------------" "------------" "------------" "----------"
+printf '| %-34s | %10s | %10s | %8s | %8s |\n' "load" "vmm" "QEMU" "vmm/QEMU" "paired"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "------------" "----------" "----------"
 for row in "send 1 guest to host (MiB/s)" "recv 1 host to guest (MiB/s)" "rr 1 request/response (trans/s)"; do
 	load=${row%% *}
 	rest=${row#* }
@@ -65,12 +72,13 @@ for row in "send 1 guest to host (MiB/s)" "recv 1 host to guest (MiB/s)" "rr 1 r
 	label=${rest#* }
 	v=$(get vmm "$load" "$f")
 	q=$(get qemu "$load" "$f")
-	printf '| %-34s | %10s | %10s | %8s |\n' "$label" "$v" "$q" "$(ratio "$v" "$q")"
+	printf '| %-34s | %10s | %10s | %8s | %8s |\n' "$label" "$v" "$q" "$(ratio "$v" "$q")" "$(paired "$load" "$f")"
 done
 v=$(get vmm rr 3)
 q=$(get qemu rr 3)
-printf '| %-34s | %10s | %10s | %8s |\n' "request/response latency (us)" "$v" "$q" "$(ratio "$q" "$v")"
-echo "(latency ratio is QEMU/vmm: above 1 means vmm is faster)"
+printf '| %-34s | %10s | %10s | %8s | %8s |\n' "request/response latency (us)" "$v" "$q" "$(ratio "$q" "$v")" "$(paired rr 3 1)"
+echo "(paired: the median over runs of the ratio within one run, vmm and QEMU back to back;"
+echo " latency ratios are QEMU/vmm: above 1 means vmm is faster)"
 for load in send recv rr; do
 	printf 'runs %s: vmm %s; QEMU %s\n' "$load" \
 		"$(awk -v m="$load" '$1 == "vmm" && $2 == m {printf "%s ", $3}' results.txt)" \
