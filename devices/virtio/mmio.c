@@ -43,7 +43,7 @@
 #define REG_CONFIG_GENERATION 0x0fc
 #define REG_CONFIG 0x100
 
-#define MAGIC 0x74726976  /* "virt" */
+#define MAGIC 0x74726976 /* "virt" */
 #define VENDOR 0x554d4d56 /* "VMMU" */
 #define INT_USED 1
 #define INT_CONFIG 2
@@ -141,9 +141,8 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
 	case REG_VENDOR_ID:
 		return VENDOR;
 	case REG_DEVICE_FEATURES:
-		return d->dev_features_sel < 2
-			   ? (uint32_t)(d->features >> (32 * d->dev_features_sel))
-			   : 0;
+		return d->dev_features_sel < 2 ? (uint32_t)(d->features >> (32 * d->dev_features_sel))
+					       : 0;
 	case REG_QUEUE_NUM_MAX:
 		return q ? VIRTQ_MAX_SIZE : 0;
 	case REG_QUEUE_READY:
@@ -212,8 +211,7 @@ static void status_write(struct virtio_dev *d, uint32_t v)
 	if (added & VIRTIO_STATUS_FEATURES_OK) {
 		if ((d->driver_features & ~d->features) ||
 		    !(d->driver_features & VIRTIO_F_VERSION_1))
-			v &= ~(uint32_t)
-				 VIRTIO_STATUS_FEATURES_OK; /* refused: driver sees it cleared */
+			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* refused: driver sees it cleared */
 	}
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK))
 		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
@@ -233,8 +231,8 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 	case REG_DRIVER_FEATURES:
 		if (setup && d->drv_features_sel < 2) {
 			int sh = 32 * (int)d->drv_features_sel;
-			d->driver_features =
-			    (d->driver_features & ~(0xffffffffull << sh)) | (uint64_t)v << sh;
+			d->driver_features = (d->driver_features & ~(0xffffffffull << sh)) |
+					     (uint64_t)v << sh;
 		}
 		break;
 	case REG_DRIVER_FEATURES_SEL:
@@ -419,13 +417,13 @@ static int virtio_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops virtio_mmio_ops = {
-    .name = "virtio-mmio",
-    .version = 1,
-    .read = virtio_read,
-    .write = virtio_write,
-    .reset = virtio_reset,
-    .save = virtio_save,
-    .load = virtio_load,
+	.name = "virtio-mmio",
+	.version = 1,
+	.read = virtio_read,
+	.write = virtio_write,
+	.reset = virtio_reset,
+	.save = virtio_save,
+	.load = virtio_load,
 };
 
 /* ---- I/O thread ---- */
@@ -452,8 +450,7 @@ static void serve_queues(struct virtio_dev *d, const int *kicked, int backend)
 		live = virtio_live(d);
 	}
 	if (backend) {
-		/* A backend that is readable while nobody can take its data would wake us forever.
-		 */
+		/* Readable while nobody can take its data, it would wake us forever. */
 		if (live)
 			d->ops->backend_ready(d);
 		else
