@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,14 @@ static void die(const char *what)
 {
 	fprintf(stderr, "netbench: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+/* A stalled connection ends the load with an error instead of hanging the benchmark. */
+static void stall_limit(int s)
+{
+	struct timeval tv = {.tv_sec = 30};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 static int listen_on(int port)
@@ -60,8 +69,10 @@ static int connect_to(const char *host, int port)
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		if (s < 0)
 			die("socket");
-		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			stall_limit(s);
 			return s;
+		}
 		close(s);
 		if (tries > 100)
 			die("connect");
@@ -102,6 +113,7 @@ static void serve(int port)
 			if (c < 0)
 				continue;
 			nodelay(c);
+			stall_limit(c);
 			ssize_t r;
 			if (kind == 0) { /* sink: read to EOF, then close */
 				while ((r = read(c, buf, BUF)) > 0)
@@ -152,6 +164,8 @@ static void recv_load(const char *host, int port, int secs)
 	ssize_t r;
 	while ((r = read(s, buf, BUF)) > 0)
 		bytes += (unsigned long long)r;
+	if (r < 0)
+		die("read");
 	printf("recv %.2f MiB/s\n", (double)bytes / (now() - t0) / 1048576.0);
 }
 

@@ -37,10 +37,11 @@ server=$!
 # that off and announce the one device (the first -device takes the last of
 # its eight transports, at 0xfeb00e00, IRQ 12) before the command.
 QCMD="virtio_mmio.device=512@0xfeb00e00:12 $CMDLINE"
+# A VM that hangs is ended after 150 s; netbench ends a load that stalls for 30 s.
 for r in $(seq "$RUNS"); do
-	"$VMM" run --mem 512M --kernel "$K" --initrd bench.cpio --cmdline "$CMDLINE" \
+	timeout 150 "$VMM" run --mem 512M --kernel "$K" --initrd bench.cpio --cmdline "$CMDLINE" \
 		--net tap=btap0,mac=$MAC -- sh -c "$JOB" </dev/null 2>>vmm.err | sed 's/^/vmm /' >>results
-	"$QEMU" -L /usr/share/qemu \
+	timeout 150 "$QEMU" -L /usr/share/qemu \
 		-M microvm,x-option-roms=off,rtc=off,isa-serial=on,acpi=off,ioapic2=off,auto-kernel-cmdline=off \
 		-accel kvm -cpu host -m 512M -smp 1 -nodefaults -no-user-config -nographic \
 		-serial stdio -no-reboot -kernel "$K" -initrd bench.cpio \
