@@ -10,7 +10,7 @@ LDFLAGS_VMM = -static -Wl,--gc-sections -Wl,-z,norelro -Wl,--build-id=none -s
 SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
-	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c \
+	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c devices/virtio/net.c \
 	snapshot/unit.c snapshot/digest.c snapshot/sha256_ni.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
@@ -22,7 +22,7 @@ BEARSSL_INC = -I$(BEARSSL)/inc
 # The same sources for the host-compiler (sanitizer) builds of tests and fuzzers.
 BEARSSL_SRCS = $(addprefix $(BEARSSL)/src/,hash/sha2small.c mac/hmac.c codec/dec32be.c codec/enc32be.c)
 
-all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/guest/vmm-guest $(BUILD)/kvmhold
+all: $(BUILD)/vmm $(BUILD)/vmm-test $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/netbench $(BUILD)/guest/vmm-guest $(BUILD)/kvmhold
 
 # musl-gcc searches only musl's headers: give it the kernel's UAPI headers.
 KINC = $(BUILD)/kinc
@@ -88,7 +88,8 @@ UNIT_INC = -I. $(BEARSSL_INC) -I$(BEARSSL)/src
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
 	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c snapshot/sha256_ni.c devices/virtio/virtq.c \
-	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c seccomp/seccomp.c \
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/blk_pool.c devices/virtio/rng.c devices/virtio/net.c \
+	seccomp/seccomp.c \
 	$(BUILD)/seccomp_bpf.c $(BEARSSL_SRCS)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
@@ -114,7 +115,7 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 $(BUILD)/firsttime: bench/firsttime.c $(KINC)/.done
 	$(CC_MUSL) -O2 -static -s -o $@ $<
 
-bench-tools: $(BUILD)/firsttime $(BUILD)/iobench
+bench-tools: $(BUILD)/firsttime $(BUILD)/iobench $(BUILD)/netbench
 
 # Holds one idle VM open in the nested tier's L1 (see the file for why).
 $(BUILD)/kvmhold: tests/nested/kvmhold.c $(KINC)/.done
@@ -131,3 +132,6 @@ guest-tool: $(BUILD)/guest/vmm-guest
 
 $(BUILD)/iobench: bench/iobench.c $(KINC)/.done
 	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -O2 -static -s -pthread -isystem $(KINC) -o $@ $<
+
+$(BUILD)/netbench: bench/netbench.c $(KINC)/.done
+	@echo "  CC $@"; $(CC_MUSL) -std=gnu11 $(WARN) -O2 -static -s -isystem $(KINC) -o $@ $<

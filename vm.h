@@ -9,6 +9,7 @@
 #include "devices/pseudo/heartbeat.h"
 #include "devices/serial.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "memory.h"
 #include "seccomp/seccomp.h"
 
@@ -17,10 +18,17 @@
 
 #define VMM_MAX_VCPUS 254 /* the MP table's APIC id space less the IOAPIC */
 #define VMM_MAX_DISKS 8
+#define VMM_MAX_NETS 4
 
 struct disk_config {
 	const char *path;
 	int ro, ephemeral;
+};
+
+struct net_config {
+	const char *tap;
+	int has_mac;
+	uint8_t mac[6];
 };
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
@@ -52,6 +60,8 @@ struct vm_config {
 	enum seccomp_mode seccomp;
 	int ndisks;
 	struct disk_config disks[VMM_MAX_DISKS];
+	int nnets;
+	struct net_config nets[VMM_MAX_NETS];
 };
 
 /* Everything needed to load the guest again on a watchdog reset. */
@@ -88,8 +98,9 @@ struct vm {
 	struct ib700 ib700;
 	struct heartbeat heartbeat;
 	struct virtio_blk blk[VMM_MAX_DISKS];
+	struct virtio_net net[VMM_MAX_NETS];
 	struct virtio_dev rng;
-	int nvirtio; /* in MMIO order: disks, then rng */
+	int nvirtio; /* in MMIO order: disks, nets, then rng */
 	struct virtio_dev *virtio[VIRTIO_MAX_DEVICES];
 	struct machine_hooks hooks;
 

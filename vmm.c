@@ -186,10 +186,10 @@ static void check_guest_arg(const char *a)
 				  a);
 }
 
-/* Virtio devices: disks in order, then the entropy device. */
+/* Virtio devices: disks in order, network devices in order, then the entropy device. */
 static int virtio_count(const struct vm_config *cfg)
 {
-	return cfg->ndisks + 1;
+	return cfg->ndisks + cfg->nnets + 1;
 }
 
 static char *build_cmdline(const struct vm_config *cfg, const struct kernel_image *img)
@@ -283,6 +283,14 @@ static void setup_devices(struct vm *vm, int console_fd)
 			    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_BLK);
 		vm->virtio[vm->nvirtio++] = &b->dev;
 	}
+	for (int i = 0; i < vm->cfg->nnets; i++) {
+		struct virtio_net *n = &vm->net[i];
+		virtio_init(&n->dev, &virtio_net_ops, NULL, n->be.features, &vm->hooks, &vm->mem,
+			    VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
+			    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_NET);
+		virtio_watch_backend(&n->dev, n->be.fd);
+		vm->virtio[vm->nvirtio++] = &n->dev;
+	}
 	virtio_init(&vm->rng, &virtio_rng_ops, NULL, 0, &vm->hooks, &vm->mem,
 		    VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
 		    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_RNG);
@@ -306,6 +314,19 @@ static void open_disks(struct vm *vm, const struct vm_config *cfg)
 			    a.st_ino == b.st_ino)
 				die_usage("--disk %s: the same file as --disk %s", dk->path,
 					  cfg->disks[k].path);
+	}
+}
+
+/* Open every --net's tap before anything starts (exit 2 naming the tap if refused). */
+static void open_nets(struct vm *vm, const struct vm_config *cfg)
+{
+	for (int i = 0; i < cfg->nnets; i++) {
+		const struct net_config *nc = &cfg->nets[i];
+		net_open(&vm->net[i], nc->tap, nc->has_mac ? nc->mac : NULL);
+		for (int k = 0; k < i; k++)
+			if (memcmp(vm->net[k].be.mac, vm->net[i].be.mac, 6) == 0)
+				die_usage("--net tap=%s: the same MAC as tap=%s (give mac=)", nc->tap,
+					  cfg->nets[k].tap);
 	}
 }
 
@@ -489,6 +510,7 @@ static int cmd_run(int argc, char **argv)
 		die_usage("--kernel %s: %s", cfg.kernel, err);
 	b->initrd_fd = cfg.initrd ? open_initrd(cfg.initrd, &b->initrd_size) : -1;
 	open_disks(vm, &cfg);
+	open_nets(vm, &cfg);
 	check_mem(cfg.mem);
 	vm->cfg = &cfg;
 	vm->kvm_fd = vm->vm_fd = -1;

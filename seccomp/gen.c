@@ -23,7 +23,8 @@ static const struct kind kinds[] = {{"vcpu", allow_vcpu},
 				    {"main", allow_main},
 				    {"virtio-blk", allow_virtio_blk},
 				    {"virtio-rng", allow_virtio_rng},
-				    {"virtio-blk-worker", allow_virtio_blk_worker}};
+				    {"virtio-blk-worker", allow_virtio_blk_worker},
+				    {"virtio-net", allow_virtio_net}};
 
 static void die(const char *what, const char *detail)
 {
@@ -47,10 +48,12 @@ static scmp_filter_ctx build(const struct kind *k)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		else if (r->cmp == EQ32)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, 0xffffffffull, r->value));
+					      SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ,
+						       0xffffffffull, r->value));
 		else
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					      SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->value));
+			rc = seccomp_rule_add(
+			    ctx, SCMP_ACT_ALLOW, nr, 1,
+			    SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->value));
 		if (rc < 0)
 			die("seccomp_rule_add failed for", r->syscall);
 	}
@@ -98,8 +101,8 @@ int main(void)
 		for (char *c = id; *c; c++)
 			if (*c == '-')
 				*c = '_';
-		printf("\t{\"%s\", prog_%s, sizeof(prog_%s) / sizeof(prog_%s[0])},\n", kinds[i].name,
-		       id, id, id);
+		printf("\t{\"%s\", prog_%s, sizeof(prog_%s) / sizeof(prog_%s[0])},\n",
+		       kinds[i].name, id, id, id);
 	}
 	printf("};\n\n");
 	int max = 0;

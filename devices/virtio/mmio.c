@@ -366,6 +366,10 @@ static void virtio_save(void *dev, struct unit_writer *w)
 		uw_u16(w, q->used_idx);
 		uw_u16(w, q->signalled);
 	}
+	if (d->ops->save) {
+		uw_u32(w, d->ops->state_version);
+		d->ops->save(d, w);
+	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->io_lock);
 }
@@ -405,11 +409,19 @@ static int virtio_load(void *dev, struct unit_reader *r, uint32_t version)
 			qs[i].signalled = sg;
 		}
 	}
-	if (!ur_done(r))
-		return -1;
 	pthread_mutex_lock(&d->io_lock);
 	quiesce_locked(d);
 	pthread_mutex_lock(&d->lock);
+	if (d->ops->load && d->ops->load(d, r, ur_u32(r)) < 0) {
+		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->io_lock);
+		return -1;
+	}
+	if (!ur_done(r)) {
+		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->io_lock);
+		return -1;
+	}
 	memcpy(d->q, qs, sizeof(qs));
 	d->status = status;
 	d->driver_features = drv;
@@ -435,22 +447,33 @@ const struct device_ops virtio_mmio_ops = {
 
 /* ---- I/O thread ---- */
 
-enum { EV_CTL = VIRTIO_MAX_QUEUES };
+enum { EV_CTL = VIRTIO_MAX_QUEUES, EV_BACKEND };
 
-static void serve_queues(struct virtio_dev *d, const int *kicked)
+int virtio_live(struct virtio_dev *d)
 {
-	pthread_mutex_lock(&d->io_lock);
 	pthread_mutex_lock(&d->lock);
 	int live = (d->status & VIRTIO_STATUS_DRIVER_OK) &&
 		   !(d->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 	pthread_mutex_unlock(&d->lock);
+	return live;
+}
+
+static void serve_queues(struct virtio_dev *d, const int *kicked, int backend)
+{
+	pthread_mutex_lock(&d->io_lock);
+	int live = virtio_live(d);
 	for (int i = 0; live && i < d->ops->nqueues; i++) {
 		if (!kicked[i] || !d->q[i].ready)
 			continue;
 		d->ops->process(d, i);
-		pthread_mutex_lock(&d->lock);
-		live = !(d->status & VIRTIO_STATUS_NEEDS_RESET);
-		pthread_mutex_unlock(&d->lock);
+		live = virtio_live(d);
+	}
+	if (backend) {
+		/* Readable while nobody can take its data, it would wake us forever. */
+		if (live)
+			d->ops->backend_ready(d);
+		else
+			virtio_poll_backend(d, 0);
 	}
 	pthread_mutex_unlock(&d->io_lock);
 }
@@ -460,17 +483,21 @@ static void *io_thread(void *arg)
 	struct virtio_dev *d = arg;
 	seccomp_enter((enum thread_kind)d->thread_kind);
 	for (;;) {
-		struct epoll_event evs[VIRTIO_MAX_QUEUES + 1];
-		int n = epoll_wait(d->epfd, evs, VIRTIO_MAX_QUEUES + 1, -1);
+		struct epoll_event evs[VIRTIO_MAX_QUEUES + 2];
+		int n = epoll_wait(d->epfd, evs, VIRTIO_MAX_QUEUES + 2, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("%s: epoll_wait failed", d->label);
 		}
-		int kicked[VIRTIO_MAX_QUEUES] = {0};
+		int kicked[VIRTIO_MAX_QUEUES] = {0}, backend = 0;
 		for (int i = 0; i < n; i++) {
 			uint64_t count;
 			int idx = (int)evs[i].data.u32;
+			if (idx == EV_BACKEND) {
+				backend = 1; /* the device reads it */
+				continue;
+			}
 			int fd = idx == EV_CTL ? d->ctl_fd : d->kick_fd[idx];
 			if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 				die_errno("%s: eventfd read failed", d->label);
@@ -482,7 +509,7 @@ static void *io_thread(void *arg)
 		}
 		if (__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE))
 			return NULL;
-		serve_queues(d, kicked);
+		serve_queues(d, kicked, backend);
 	}
 }
 
@@ -499,6 +526,34 @@ static void watch(struct virtio_dev *d, int fd, uint32_t idx)
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = idx};
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		die_errno("%s: epoll_ctl failed", d->label);
+}
+
+void virtio_watch_backend(struct virtio_dev *d, int fd)
+{
+	struct epoll_event ev = {.events = 0, .data.u32 = EV_BACKEND};
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die_errno("%s: epoll_ctl on its backend failed", d->label);
+	d->backend_fd = fd;
+	d->backend_polled = 0;
+}
+
+void virtio_poll_backend(struct virtio_dev *d, int on)
+{
+	if (d->backend_fd < 0 || d->backend_polled == on)
+		return;
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u32 = EV_BACKEND};
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->backend_fd, &ev) < 0)
+		die_errno("%s: epoll_ctl on its backend failed", d->label);
+	d->backend_polled = on;
+}
+
+void virtio_drop_backend(struct virtio_dev *d)
+{
+	if (d->backend_fd < 0)
+		return;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->backend_fd, NULL);
+	d->backend_fd = -1;
+	d->backend_polled = 0;
 }
 
 void virtio_bind(struct virtio_dev *d)
@@ -537,6 +592,7 @@ void virtio_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, void *p
 	d->ctl_fd = new_eventfd(d);
 	watch(d, d->ctl_fd, EV_CTL);
 	d->irq_fd = new_eventfd(d);
+	d->backend_fd = -1;
 }
 
 void virtio_stop(struct virtio_dev *d)

@@ -58,6 +58,19 @@ struct virtio_dev_ops {
 	/* Start / end the device's own helper threads (may be NULL). */
 	void (*start)(struct virtio_dev *d);
 	void (*stop)(struct virtio_dev *d);
+	/*
+	 * The backend descriptor (virtio_watch_backend) is readable, on the I/O
+	 * thread with the device live (may be NULL without a backend fd).
+	 */
+	void (*backend_ready)(struct virtio_dev *d);
+	/*
+	 * Device-specific snapshot state, appended to the transport's unit with
+	 * its own version (may be NULL: nothing beyond the transport). load
+	 * returns 0, or -1 when the bytes are malformed or impossible.
+	 */
+	uint32_t state_version;
+	void (*save)(struct virtio_dev *d, struct unit_writer *w);
+	int (*load)(struct virtio_dev *d, struct unit_reader *r, uint32_t version);
 };
 
 struct virtio_dev {
@@ -80,6 +93,8 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* ioeventfds on QueueNotify, one per queue */
 	int irq_fd;			/* irqfd on the device's GSI */
 	int ctl_fd;			/* wakes the I/O thread: activation, stop */
+	int backend_fd;			/* a host fd the I/O thread also waits on, or -1 */
+	int backend_polled;		/* I/O thread only: backend_fd is in the wait set */
 	int epfd;
 	int stop;
 	int thread_kind; /* enum thread_kind for seccomp */
@@ -98,6 +113,25 @@ void virtio_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, void *p
 
 /* Bind the eventfds to a new VM (after a watchdog reset rebuilt it). */
 void virtio_bind(struct virtio_dev *d);
+
+/*
+ * Have the I/O thread also wait for fd to become readable (a tap); it starts
+ * out not waited on. Call before virtio_start.
+ */
+void virtio_watch_backend(struct virtio_dev *d, int fd);
+
+/*
+ * On the I/O thread: wait for the backend fd (on 1) or stop waiting for it
+ * (on 0), e.g. while the driver has given no buffers to fill. No-op if
+ * unchanged.
+ */
+void virtio_poll_backend(struct virtio_dev *d, int on);
+
+/* On the I/O thread: stop watching the backend fd for good (it failed). */
+void virtio_drop_backend(struct virtio_dev *d);
+
+/* 1 when the driver finished setup and the device has not failed. */
+int virtio_live(struct virtio_dev *d);
 
 /* Start the device's I/O thread. */
 void virtio_start(struct virtio_dev *d);

@@ -192,6 +192,11 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct vchain *c, char
 	return -1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
 	volatile uint8_t *e = q->used + USED_RING + 8u * (q->used_idx % q->size);

@@ -60,6 +60,12 @@ void virtq_reset(struct virtq *q);
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct vchain *c, char *err,
 	      size_t errlen);
 
+/*
+ * Give back the last n chains popped and not yet pushed: the next pops take
+ * them again (a device that took more buffers than it used).
+ */
+void virtq_unpop(struct virtq *q, uint16_t n);
+
 /* Publish chain head as used with len bytes written by the device. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 

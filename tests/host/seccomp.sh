@@ -39,6 +39,18 @@ forbidden virtio-blk virtio-blk socket
 forbidden virtio-rng virtio-rng socket
 forbidden virtio-blk-ioctl virtio-blk ioctl
 forbidden virtio-blk-worker virtio-blk-worker socket
+# The virtio-net thread, with a tap that vmm creates in a network namespace of its own.
+for hook in virtio-net virtio-net-ioctl; do
+	rm -f out err
+	VMM_TEST_FORBIDDEN=$hook unshare -n timeout 20 "$VMMT" run --kernel "$GUESTS/spin.elf" \
+		--console none --net tap=sc0 >out 2>err </dev/null
+	status=$?
+	expect_status 1
+	want=socket
+	[ $hook = virtio-net ] || want=ioctl
+	grep -q "^vmm: seccomp: virtio-net thread made a forbidden system call: $want (" err ||
+		fail "VMM_TEST_FORBIDDEN=$hook: wrong or missing message: $(cat err)"
+done
 
 # log: the kernel logs the call and lets it through; the guest runs to its end.
 rm -f out err

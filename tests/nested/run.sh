@@ -266,7 +266,7 @@ cp -r "$HERE/checks" "$P/src/tests/nested/checks"
 printf 'BENCH_RUNS=%s\nBENCH_SECONDS=%s\n' "${BENCH_RUNS:-}" "${BENCH_SECONDS:-}" >"$STAGE/etc/nested/env"
 if [ -n "$BENCH" ]; then
 	cp -r "$ROOT/bench" "$P/src/bench"
-	for t in firsttime iobench; do
+	for t in firsttime iobench netbench; do
 		[ -x "$ROOT/build/$t" ] && cp "$ROOT/build/$t" "$P/$t"
 	done
 	mkdir -p "$STAGE/usr/share/qemu"
