@@ -11,7 +11,7 @@
 # Console protocol (one marker a line; run.sh parses them):
 #   @@INIT <uptime>                 init started
 #   @@KVM <uptime> ok|missing       kvm modules loaded (or not)
-#   @@START <name>                  a check starts
+#   @@START <name> <limit>          a check starts (its time limit, s)
 #   @@OUT <name> | <text>           last output lines of a failed check
 #   @@LOG <name> | <text>           output of a check, live (VERBOSE=1)
 #   @@RESULT <name> PASS
@@ -192,7 +192,11 @@ while read -r name script <&3; do
 	mount -t tmpfs -o mode=0755 tmpfs "$wd"
 	[ "$have_cg" = 1 ] && mkdir -p "$CG"
 	dmesg_before=$(dmesg | wc -l)
-	echo "@@START $name"
+	# A check may ask for a longer limit with a "# nested-timeout: SECONDS" line.
+	limit=$(sed -n 's/^# nested-timeout: *\([0-9][0-9]*\).*/\1/p' "$script" 2>/dev/null | head -n 1)
+	limit=${limit:-$CHECK_TIMEOUT}
+	[ "$limit" -ge "$CHECK_TIMEOUT" ] || limit=$CHECK_TIMEOUT
+	echo "@@START $name $limit"
 	t0=$(uptime_s)
 	if [ ! -r "$script" ]; then
 		echo "check script $script not found in the L1 initramfs" >"$log"
@@ -211,7 +215,7 @@ while read -r name script <&3; do
 			"$CHECK_SH" -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
 				cd "$2" || exit 126
 				exec busybox timeout -k 5 "$3" "$0" "$4"' \
-			"$CHECK_SH" "$CG" "$wd" "$CHECK_TIMEOUT" "$script" \
+			"$CHECK_SH" "$CG" "$wd" "$limit" "$script" \
 			</dev/null >"$log" 2>&1 &
 		pid=$!
 		# VERBOSE=1: stream the output live (a check that hangs the

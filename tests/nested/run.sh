@@ -56,6 +56,7 @@ NBUILD="$ROOT/build/nested"
 NESTED_TIMEOUT=${NESTED_TIMEOUT:-1200}
 CHECK_TIMEOUT=${NESTED_CHECK_TIMEOUT:-120}
 HANG_GRACE=60
+CUR_LIMIT=$CHECK_TIMEOUT
 RESTARTS=${NESTED_RESTARTS:-3}
 SMP=${NESTED_SMP:-2}
 MEM=${NESTED_MEM:-8192}
@@ -387,7 +388,7 @@ run_l1() {
 			partial+=$line
 			if [ -n "$deadline" ] && [ "$(date +%s)" -gt "$deadline" ]; then
 				HUNG=$CURRENT
-				info "L1 stuck in $CURRENT: no result $((CHECK_TIMEOUT + HANG_GRACE)) s after its start; QEMU monitor says:"
+				info "L1 stuck in $CURRENT: no result $((CUR_LIMIT + HANG_GRACE)) s after its start; QEMU monitor says:"
 				monitor_dump | tr -d '\r' | awk '/^CPU#/ { cpu = $1 } /^RIP=/ { print "    " cpu, $1, $2, $4, $NF }' |
 					tee -a "$RUN/hang.txt" || true
 				[ ! -s "$QPID" ] || kill "$(cat "$QPID")" 2>/dev/null || true
@@ -415,7 +416,9 @@ run_l1() {
 		@@START)
 			CURRENT=$name
 			START_T=$(now)
-			deadline=$(($(date +%s) + CHECK_TIMEOUT + HANG_GRACE))
+			CUR_LIMIT=${rest:-$CHECK_TIMEOUT}
+			case "$CUR_LIMIT" in '' | *[!0-9]*) CUR_LIMIT=$CHECK_TIMEOUT ;; esac
+			deadline=$(($(date +%s) + CUR_LIMIT + HANG_GRACE))
 			;;
 		@@OUT) OUT[$name]+="    ${line#*| }"$'\n' ;;
 		@@LOG) echo "    [$name] ${line#*| }" ;;
