@@ -11,7 +11,8 @@ SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	boot/loader.c boot/bzimage.c boot/elf.c boot/bootparams.c boot/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
 	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
-	snapshot/unit.c snapshot/digest.c seccomp/seccomp.c
+	snapshot/unit.c snapshot/digest.c snapshot/parse.c snapshot/machine.c snapshot/kvmstate.c \
+	snapshot/writer.c snapshot/restore.c snapshot/inspect.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
 # BearSSL (hash and HMAC only), from Debian's source package, built for musl and
@@ -60,7 +61,7 @@ clean:
 .PHONY: all clean
 
 # ---- tiny test guests (freestanding, integer-only: PVM emulates every instruction) ----
-GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon virtio
+GUESTS64 = hello bootparams triplefault i8042 heartbeat echo smp spin watchdog hbmon virtio counter
 GUESTS32 = pvh32 bootbench
 GUEST_CFLAGS = -ffreestanding -fno-pic -fno-pie -no-pie -fno-stack-protector -nostdlib -static \
 	-mno-red-zone -mgeneral-regs-only -O2 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
@@ -87,7 +88,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fra
 UNIT_INC = -I. $(BEARSSL_INC) -I$(BEARSSL)/src
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
-	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c devices/virtio/virtq.c \
+	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c snapshot/parse.c devices/virtio/virtq.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c \
 	$(BUILD)/seccomp_bpf.c $(BEARSSL_SRCS)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))

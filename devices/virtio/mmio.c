@@ -530,6 +530,15 @@ void virtio_stop(struct virtio_dev *d)
 	d->thread = 0;
 }
 
+void virtio_restart(struct virtio_dev *d)
+{
+	if (d->thread)
+		return;
+	__atomic_store_n(&d->stop, 0, __ATOMIC_RELEASE);
+	virtio_start(d);
+	wake_thread(d); /* look at every queue: kicks may have come while it was stopped */
+}
+
 void virtio_start(struct virtio_dev *d)
 {
 	pthread_attr_t attr;

@@ -91,6 +91,12 @@ void virtio_bind(struct virtio_dev *d);
 /* Start the device's I/O thread. */
 void virtio_start(struct virtio_dev *d);
 
+/*
+ * Start the I/O thread again after virtio_stop (a snapshot, a restore) and
+ * have it look at every queue, as if the driver had kicked them all.
+ */
+void virtio_restart(struct virtio_dev *d);
+
 /* Stop the I/O thread after the request it is serving, and wait for it. */
 void virtio_stop(struct virtio_dev *d);
 
