@@ -18,8 +18,8 @@ struct snap_result {
 };
 
 /*
- * Pause every vCPU (if not yet), stop the virtio I/O threads after their
- * in-flight requests (completions published), and write the whole VM to
+ * Pause every vCPU (if not yet), quiesce the virtio devices (in-flight
+ * requests finish and their completions are published), and write the whole VM to
  * path through a temporary file in the same directory: synced, renamed,
  * directory synced. The VM stays paused and quiesced either way; call
  * vm_snapshot_done next. Returns 0, or -1 with a reason in err (no file left
@@ -27,7 +27,7 @@ struct snap_result {
  */
 int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *err, size_t errlen);
 
-/* After vm_snapshot: restart the virtio threads; resume the vCPUs if resume. */
+/* After vm_snapshot: the virtio devices serve again; the vCPUs resume if resume. */
 void vm_snapshot_done(struct vm *vm, int resume);
 
 /* Emit snapshot-written for path with res. */

@@ -361,7 +361,7 @@ int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *
 	vm_pause(vm);
 	/* In-flight requests finish and publish their completions; nothing is replayed. */
 	for (int i = 0; i < vm->nvirtio; i++)
-		virtio_stop(vm->virtio[i]);
+		virtio_quiesce(vm->virtio[i]);
 	if (write_snapshot(vm, path, res, err, errlen))
 		return -1;
 	res->ms = (now_ns() - t0) / 1000000;
@@ -376,7 +376,7 @@ int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *
 void vm_snapshot_done(struct vm *vm, int resume)
 {
 	for (int i = 0; i < vm->nvirtio; i++)
-		virtio_restart(vm->virtio[i]);
+		virtio_unquiesce(vm->virtio[i]);
 	if (resume)
 		vm_resume(vm);
 }

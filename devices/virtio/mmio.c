@@ -422,7 +422,7 @@ static void serve_queues(struct virtio_dev *d, const int *kicked)
 {
 	pthread_mutex_lock(&d->io_lock);
 	pthread_mutex_lock(&d->lock);
-	int live = (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	int live = !d->quiesced && (d->status & VIRTIO_STATUS_DRIVER_OK) &&
 		   !(d->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 	pthread_mutex_unlock(&d->lock);
 	for (int i = 0; live && i < d->ops->nqueues; i++) {
@@ -528,6 +528,23 @@ void virtio_stop(struct virtio_dev *d)
 	wake_thread(d);
 	pthread_join(d->thread, NULL);
 	d->thread = 0;
+}
+
+void virtio_quiesce(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->io_lock); /* waits for the request being served */
+	pthread_mutex_lock(&d->lock);
+	d->quiesced = 1;
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_unquiesce(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->quiesced = 0;
+	pthread_mutex_unlock(&d->lock);
+	wake_thread(d); /* kicks that came meanwhile were left for now */
 }
 
 void virtio_restart(struct virtio_dev *d)

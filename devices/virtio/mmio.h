@@ -71,6 +71,7 @@ struct virtio_dev {
 	int ctl_fd;			/* wakes the I/O thread: activation, stop */
 	int epfd;
 	int stop;
+	int quiesced; /* under lock: serve nothing (a snapshot is being taken) */
 	int thread_kind; /* enum thread_kind for seccomp */
 	pthread_t thread;
 };
@@ -90,6 +91,13 @@ void virtio_bind(struct virtio_dev *d);
 
 /* Start the device's I/O thread. */
 void virtio_start(struct virtio_dev *d);
+
+/*
+ * Let the request being served finish (its completion published), then serve
+ * nothing until virtio_unquiesce, which looks at every queue again.
+ */
+void virtio_quiesce(struct virtio_dev *d);
+void virtio_unquiesce(struct virtio_dev *d);
 
 /*
  * Start the I/O thread again after virtio_stop (a snapshot, a restore) and
