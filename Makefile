@@ -88,7 +88,8 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fra
 UNIT_INC = -I. $(BEARSSL_INC) -I$(BEARSSL)/src
 UNIT_LIB = memory.c log.c api.c cli.c boot/loader.c boot/bzimage.c boot/elf.c \
 	boot/bootparams.c boot/mptable.c devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c \
-	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c snapshot/parse.c devices/virtio/virtq.c \
+	devices/pseudo/heartbeat.c snapshot/unit.c snapshot/digest.c snapshot/parse.c snapshot/machine.c snapshot/kvmstate.c \
+	kvm.c devices/virtio/virtq.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c seccomp/seccomp.c \
 	$(BUILD)/seccomp_bpf.c $(BEARSSL_SRCS)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -105,7 +106,7 @@ fuzz: $(FUZZ_TARGETS)
 
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(UNIT_LIB) $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  FUZZ $@"; clang $(CFLAGS_COMMON) -Wno-unused-command-line-argument -g -O1 \
+	@echo "  FUZZ $@"; clang $(CFLAGS_COMMON) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -pthread $(UNIT_INC) \
 		-o $@ $< $(UNIT_LIB)
 

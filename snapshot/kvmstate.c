@@ -353,7 +353,7 @@ int vcpu_state_compatible(struct vm *vm, const struct vcpu_state *s, uint32_t xs
 		 * the guest host bits their supported list leaves out.
 		 */
 		unsigned r[4] = {0, 0, 0, 0};
-		if (__get_cpuid_max(f->leaf & 0x80000000u, NULL) >= f->leaf)
+		if ((uint32_t)__get_cpuid_max(f->leaf & 0x80000000u, NULL) >= f->leaf)
 			__cpuid_count(f->leaf, f->index, r[0], r[1], r[2], r[3]);
 		uint32_t have = cpuid_reg(cpuid_find(host, f->leaf, f->index), f->reg) | r[f->reg];
 		uint32_t missing = saved & ~have & ~feature_exempt((uint32_t)w);
@@ -387,8 +387,8 @@ static int restore_tsc_khz(struct vcpu *v, uint32_t saved, char *err, size_t err
 	int host = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	if (!saved || host <= 0)
 		return 0;
-	uint64_t diff =
-	    (uint64_t)(host > (int)saved ? (uint32_t)host - saved : saved - (uint32_t)host);
+	uint32_t h = (uint32_t)host;
+	uint64_t diff = h > saved ? h - saved : saved - h;
 	if (diff * 1000000ull <= (uint64_t)saved * TSC_PPM_TOLERANCE)
 		return 0;
 	if (ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)saved) < 0)

@@ -112,7 +112,7 @@ static void host_cpu_facts(uint8_t *h)
 	for (int i = 0; i < SNAP_NFEAT; i++) {
 		const struct snap_feature_leaf *f = &snap_feature_leaves[i];
 		unsigned r[4] = {0, 0, 0, 0};
-		if (__get_cpuid_max(f->leaf & 0x80000000u, NULL) >= f->leaf)
+		if ((uint32_t)__get_cpuid_max(f->leaf & 0x80000000u, NULL) >= f->leaf)
 			__cpuid_count(f->leaf, f->index, r[0], r[1], r[2], r[3]);
 		snap_put(h + H_FEATURES + 4 * i, 4, r[f->reg]);
 	}
