@@ -12,7 +12,7 @@ SRCS = vmm.c cli.c kvm.c vcpu.c eventloop.c actions.c api.c log.c memory.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/ib700.c devices/pseudo/heartbeat.c \
 	devices/virtio/virtq.c devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c \
 	snapshot/unit.c snapshot/digest.c snapshot/parse.c snapshot/machine.c snapshot/kvmstate.c \
-	snapshot/writer.c snapshot/restore.c snapshot/inspect.c seccomp/seccomp.c
+	snapshot/writer.c snapshot/restore.c snapshot/lazy.c snapshot/inspect.c seccomp/seccomp.c
 HDRS = $(wildcard *.h boot/*.h devices/*.h devices/*/*.h snapshot/*.h seccomp/*.h)
 
 # BearSSL (hash and HMAC only), from Debian's source package, built for musl and

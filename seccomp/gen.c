@@ -22,7 +22,8 @@ struct kind {
 static const struct kind kinds[] = {{"vcpu", allow_vcpu},
 				    {"main", allow_main},
 				    {"virtio-blk", allow_virtio_blk},
-				    {"virtio-rng", allow_virtio_rng}};
+				    {"virtio-rng", allow_virtio_rng},
+				    {"uffd", allow_uffd}};
 
 static void die(const char *what, const char *detail)
 {

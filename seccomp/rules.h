@@ -27,6 +27,7 @@ struct rule {
 #define IOCTL(req, why) {"ioctl", EQ32, 1, 0, (uint32_t)(req), why}
 #define ARG_MASKED(name, a, m, v, why) {name, MASKED_EQ, a, m, v, why}
 
-extern const struct rule allow_vcpu[], allow_main[], allow_virtio_blk[], allow_virtio_rng[];
+extern const struct rule allow_vcpu[], allow_main[], allow_virtio_blk[], allow_virtio_rng[],
+    allow_uffd[];
 
 #endif

@@ -6,6 +6,7 @@
 #include "../cli.h"
 #include "../log.h"
 #include "kvmstate.h"
+#include "lazy.h"
 #include "restore.h"
 #include "snapshot.h"
 
@@ -320,9 +321,15 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 	vm->ncpus = cfg.cpus;
 	mem_layout(&vm->mem, cfg.mem);
 	vm->mem.host = (uint8_t *)file + f.mem_offset;
+	if (O.verify == VERIFY_LAZY &&
+	    lazy_setup(vm, &f, file + f.mem_offset, fd, err, sizeof(err))) {
+		vmm_log("--verify lazy is not available here (%s): checking every chunk now", err);
+		O.verify = VERIFY_FULL;
+	}
 	if (O.verify == VERIFY_FULL)
 		verify_all(&f, fd, vm->mem.host);
-	close(fd);
+	if (O.verify != VERIFY_LAZY)
+		close(fd);
 	vmm_open_disks(vm, &cfg);
 	check_disks(vm, &m);
 	int console_fd = vmm_open_console(&cfg);
@@ -330,6 +337,8 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 	vmm_setup_devices(vm, console_fd);
 	/* Every device unit is checked before the VM exists. */
 	for_each_device(vm, load_device, &f);
+	if (O.verify == VERIFY_LAZY)
+		lazy_start(); /* KVM itself touches guest RAM while state is restored */
 	build(vm, &f, vs, &vms);
 	vmm_log("restore: %s ready in %.1f ms (session %016llx)", O.file,
 		(double)since_start_ns() / 1e6, (unsigned long long)vm->heartbeat.session);

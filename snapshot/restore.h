@@ -7,11 +7,13 @@
 
 /* When memory chunks are checked against their digests (DESIGN.md). */
 enum verify_mode { VERIFY_LAZY, VERIFY_FULL, VERIFY_NONE };
-#define VERIFY_DEFAULT VERIFY_FULL
+#define VERIFY_DEFAULT VERIFY_LAZY
 
 static inline int verify_parse(const char *s, enum verify_mode *m)
 {
-	if (strcmp(s, "full") == 0)
+	if (strcmp(s, "lazy") == 0)
+		*m = VERIFY_LAZY;
+	else if (strcmp(s, "full") == 0)
 		*m = VERIFY_FULL;
 	else if (strcmp(s, "none") == 0)
 		*m = VERIFY_NONE;

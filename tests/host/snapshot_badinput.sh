@@ -76,6 +76,22 @@ for off in $mem_off $((mem_off + 0x100000 + 17)) $((mem_off + 3 * 1024 * 1024));
 	refused "memory chunk" bad.vmm
 done
 
+# --verify lazy: a flipped byte in the guest's code (at 1 MiB) stops the VM at its first touch,
+# before the guest prints anything; a chunk the guest never touches does not matter.
+fresh
+$SF flip bad.vmm $((mem_off + 0x100000 + 5))
+timeout 20 "$VMM" restore bad.vmm --verify lazy >o 2>e </dev/null
+st=$?
+[ $st = 1 ] || fail "lazy: a bad code chunk gave exit $st: $(cat e)"
+grep -q "memory chunk 4 .*does not match its digest" e || fail "lazy: message lacks the chunk: $(cat e)"
+[ -s o ] && fail "lazy: the guest ran code from a bad chunk: $(head -c 200 o)"
+fresh
+$SF flip bad.vmm $((mem_off + 12 * 1024 * 1024))
+timeout 20 "$VMM" restore bad.vmm --verify lazy >o 2>e </dev/null
+[ $? = 7 ] || fail "lazy: an untouched bad chunk stopped the guest: $(cat e)"
+timeout 20 "$VMM" restore bad.vmm --verify full >o 2>e </dev/null
+[ $? = 1 ] && grep -q "memory chunk 48 " e || fail "full: the untouched bad chunk passed: $(cat e)"
+
 # Keys: a signed file without its key, with another key; an unsigned file with a key.
 printf 'k1' >k1
 printf 'k2' >k2

@@ -81,7 +81,19 @@ for i in 1 2 3 4; do
 	continuous out r$i.out
 done
 
-# 5. signed: the key is needed, a wrong key is refused, the right one works.
+# 5. a restored (lazy) VM snapshotted again mid-run, restored again: still continuous.
+rm -f again.vmm
+timeout 60 "$VMM" restore ready.vmm --api sock3 >a1 2>ea1 </dev/null &
+pid=$!
+wait_for a1 "n=20" || fail "the lazily restored guest did not count: $(cat ea1)"
+"$VMM" ctl sock3 snapshot again.vmm exit >r || fail "snapshot of a restored VM failed: $(cat r)"
+wait $pid
+[ $? = 0 ] || fail "the restored VM did not exit 0 after then exit"
+timeout 60 "$VMM" restore again.vmm >a2 2>ea2 </dev/null
+[ $? = 7 ] || fail "restore of the second-generation file failed: $(cat ea2)"
+continuous out a1 a2
+
+# 6. signed: the key is needed, a wrong key is refused, the right one works.
 printf 'secret-key-1' >key1
 printf 'secret-key-2' >key2
 rm -f signed.vmm
