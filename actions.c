@@ -15,6 +15,11 @@
 /* A fresh machine: new VM, zeroed RAM, kernel loaded again, devices reset. */
 static void machine_reset(struct vm *vm)
 {
+	if (vm->restored) {
+		/* No kernel to boot again: the snapshot's machine cannot be rebuilt. */
+		vm_request_exit(vm, EXIT_WATCHDOG, "reset action: a restored VM cannot reboot, so it ends");
+		return;
+	}
 	vm_pause(vm);
 	kvm_destroy_vm(vm);
 	if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)

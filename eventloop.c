@@ -536,6 +536,7 @@ static void dispatch(uint64_t data)
 
 int loop_run(struct vm *vm)
 {
+	rearm_timer(); /* a restored VM starts with its timers already armed */
 	while (vm_exit_status(vm) < 0) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(L.epfd, evs, 16, -1);

@@ -43,8 +43,7 @@ static void parse_args(int argc, char **argv)
 #define VALUE()                                                                                    \
 	(eq ? eq + 1 : (i + 1 < argc ? argv[++i] : (die_usage("%s needs a value", flag), "")))
 		if (strcmp(a, "--") == 0) {
-			if (i + 1 < argc)
-				O.cfg.guest_argv = &argv[i + 1];
+			O.cfg.guest_argv = &argv[i + 1]; /* may be empty: an empty line */
 			break;
 		} else if (a[0] != '-' || !a[1]) {
 			if (O.file)
@@ -82,8 +81,42 @@ static void parse_args(int argc, char **argv)
 	}
 	if (!O.file)
 		die_usage("vmm restore needs a snapshot FILE");
-	if (O.cfg.guest_argv)
-		die_usage("vmm restore: a guest command after -- is not supported yet");
+}
+
+#define COMMAND_LINE_MAX 4000 /* fits the UART's receive buffer with room to spare */
+
+/*
+ * The guest command after "--", as one line of shell words for a guest whose
+ * init waits for it on the console (vmm.cmd=console, guest/README.md): each
+ * argument single-quoted, "'" written as '\''. "--" alone sends an empty
+ * line (the guest runs the command it booted with).
+ */
+static char *command_line(char **argv)
+{
+	static char line[COMMAND_LINE_MAX + 8];
+	size_t n = 0;
+	for (char **a = argv; a && *a; a++) {
+		for (const char *c = *a; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				die_usage("guest command argument '%s' contains a control character", *a);
+		if (n + 4 * strlen(*a) + 4 > COMMAND_LINE_MAX)
+			die_usage("the guest command is longer than %d bytes", COMMAND_LINE_MAX);
+		if (a != argv)
+			line[n++] = ' ';
+		line[n++] = '\'';
+		for (const char *c = *a; *c; c++) {
+			if (*c == '\'') {
+				memcpy(line + n, "'\\''", 4);
+				n += 4;
+			} else {
+				line[n++] = *c;
+			}
+		}
+		line[n++] = '\'';
+	}
+	line[n++] = '\n';
+	line[n] = 0;
+	return line;
 }
 
 /* Map the whole file copy-on-write; anything but a readable regular file is refused. */
@@ -309,6 +342,7 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 		die("%s: %s", O.file, err);
 	check_units(&f);
 	take_machine(&f, &m, &cfg);
+	const char *cmd = cfg.guest_argv ? command_line(cfg.guest_argv) : NULL;
 	struct vcpu_state *vs = calloc(f.ncpus, sizeof(*vs));
 	struct vm_state vms;
 	if (!vs)
@@ -340,6 +374,8 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 	if (O.verify == VERIFY_LAZY)
 		lazy_start(); /* KVM itself touches guest RAM while state is restored */
 	build(vm, &f, vs, &vms);
+	if (cmd)
+		serial_push_input(&vm->serial, (const uint8_t *)cmd, (uint32_t)strlen(cmd));
 	vmm_log("restore: %s ready in %.1f ms (session %016llx)", O.file,
 		(double)since_start_ns() / 1e6, (unsigned long long)vm->heartbeat.session);
 	vmm_run(vm);

@@ -354,6 +354,23 @@ static int write_snapshot(struct vm *vm, const char *path, struct snap_result *r
 	return 0;
 }
 
+/* An ephemeral disk's overlay is not in the file: refuse rather than lose its writes. */
+static int check_overlays(struct vm *vm, char *err, size_t errlen)
+{
+	for (int i = 0; i < vm->cfg->ndisks; i++) {
+		const struct blk_backend *be = &vm->blk[i].be;
+		if (!be->ephemeral || !be->written)
+			continue;
+		for (uint64_t k = 0; k <= be->size / BLK_SECTOR / 8; k++)
+			if (be->written[k])
+				return fail(err, errlen,
+					    "disk %s is ephemeral and the guest wrote to it: its "
+					    "overlay would not be in the snapshot",
+					    be->path);
+	}
+	return 0;
+}
+
 int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
@@ -362,7 +379,7 @@ int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *
 	/* In-flight requests finish and publish their completions; nothing is replayed. */
 	for (int i = 0; i < vm->nvirtio; i++)
 		virtio_quiesce(vm->virtio[i]);
-	if (write_snapshot(vm, path, res, err, errlen))
+	if (check_overlays(vm, err, errlen) || write_snapshot(vm, path, res, err, errlen))
 		return -1;
 	res->ms = (now_ns() - t0) / 1000000;
 	double s = (double)(now_ns() - t0) / 1e9;
