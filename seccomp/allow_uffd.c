@@ -14,6 +14,7 @@ const struct rule allow_uffd[] = {
     IOCTL(UFFDIO_ZEROPAGE, "map a checked all-zero chunk (a hole in the file)"),
     IOCTL(UFFDIO_WAKE, "wake a second thread that touched a chunk already served"),
     ALLOW("lseek", "SEEK_DATA: is the chunk a hole in the file"),
+    ALLOW("pread64", "read a chunk from the snapshot file into the buffer it is checked in"),
     ALLOW("write", "log line when a chunk fails; wake the event loop (eventfd)"),
     ALLOW("futex", "the VM lock (ending the VM)"),
     ALLOW("clock_gettime", "time spent per chunk (when the vDSO falls back)"),

@@ -132,6 +132,9 @@ const struct snap_unit *snap_find_unit(const struct snap_file *f, const char *na
 /* 1 when memory chunk i (of the file in f->base) matches its digest. */
 int snap_verify_chunk(const struct snap_file *f, uint32_t i, const uint8_t *mem);
 
+/* SHA-256 of len zero bytes (without touching len bytes of memory). */
+void snap_zero_digest(uint32_t len, uint8_t out[DIGEST_LEN]);
+
 /* SHA-256 of one chunk of memory (len bytes). */
 void snap_chunk_digest(const uint8_t *p, size_t len, uint8_t out[DIGEST_LEN]);
 

@@ -2,7 +2,8 @@
  * --verify lazy: guest RAM is anonymous memory registered with a
  * userfaultfd. The first touch of a chunk (by a vCPU, KVM or a device thread)
  * lands here: the chunk is checked against its digest and only then copied
- * in, so the guest never sees a byte that does not verify, and start-up does
+ * in from the very buffer that was checked, so the guest never sees a byte
+ * that does not verify, and start-up does
  * not grow with memory size. A chunk that fails ends the VM with status 1.
  */
 #include "lazy.h"
@@ -24,18 +25,17 @@
 static struct {
 	struct vm *vm;
 	const struct snap_file *f;
-	const uint8_t *file_mem; /* guest RAM as the file holds it (private mapping) */
-	int file_fd;		 /* for SEEK_DATA: a hole needs no reading */
+	int file_fd; /* chunks are read from here; SEEK_DATA finds holes */
 	int uffd;
 	uint8_t *guest;
 	uint8_t *served; /* one byte per chunk */
+	uint8_t *buf;	 /* one chunk, read from the file and checked */
 	uint8_t zero_digest[DIGEST_LEN];
 	uint64_t touched, hashed_ns;
 	pthread_t thread;
 } Z;
 
-int lazy_setup(struct vm *vm, const struct snap_file *f, const uint8_t *file_mem, int file_fd,
-	       char *err, size_t errlen)
+int lazy_setup(struct vm *vm, const struct snap_file *f, int file_fd, char *err, size_t errlen)
 {
 	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
 	if (uffd < 0) {
@@ -64,14 +64,16 @@ int lazy_setup(struct vm *vm, const struct snap_file *f, const uint8_t *file_mem
 		return -1;
 	}
 	Z.served = calloc(f->chunk_count, 1);
-	uint8_t *zero = calloc(1, f->chunk_size);
-	if (!Z.served || !zero)
+	/* Populated now: first-touch faults on a fresh buffer are slow under nested paging. */
+	Z.buf = mmap(NULL, f->chunk_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (Z.buf == MAP_FAILED)
+		Z.buf = NULL;
+	if (!Z.served || !Z.buf)
 		die("out of memory");
-	snap_chunk_digest(zero, f->chunk_size, Z.zero_digest);
-	free(zero);
+	snap_zero_digest(f->chunk_size, Z.zero_digest);
 	Z.vm = vm;
 	Z.f = f;
-	Z.file_mem = file_mem;
 	Z.file_fd = file_fd;
 	Z.uffd = uffd;
 	Z.guest = g;
@@ -102,6 +104,21 @@ static void chunk_failed(uint32_t i, const char *why)
 	vm_request_exit(Z.vm, EXIT_VMM_FAILED, msg);
 }
 
+static int read_chunk(uint64_t start, uint64_t len)
+{
+	uint64_t done = 0, at = Z.f->mem_offset + start;
+	while (done < len) {
+		ssize_t r =
+		    pread(Z.file_fd, Z.buf + done, (size_t)(len - done), (off_t)(at + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (uint64_t)r;
+	}
+	return 0;
+}
+
 /* Verify chunk i and map it in. Returns 0, or -1 when it failed (never served). */
 static int serve_chunk(uint32_t i)
 {
@@ -119,14 +136,22 @@ static int serve_chunk(uint32_t i)
 		if (ioctl(Z.uffd, UFFDIO_ZEROPAGE, &z) < 0 && errno != EEXIST)
 			die_errno("lazy restore: UFFDIO_ZEROPAGE of chunk %u failed", i);
 	} else {
+		/*
+		 * Read, check and copy from one private buffer: what the guest gets
+		 * is exactly what was checked, whatever happens to the file.
+		 */
 		uint8_t got[DIGEST_LEN];
-		snap_chunk_digest(Z.file_mem + start, (size_t)len, got);
+		if (read_chunk(start, len) < 0) {
+			chunk_failed(i, "cannot be read");
+			return -1;
+		}
+		snap_chunk_digest(Z.buf, (size_t)len, got);
 		if (!digest_equal(got, want)) {
 			chunk_failed(i, "does not match its digest");
 			return -1;
 		}
 		struct uffdio_copy c = {.dst = (uint64_t)(uintptr_t)(Z.guest + start),
-					.src = (uint64_t)(uintptr_t)(Z.file_mem + start),
+					.src = (uint64_t)(uintptr_t)Z.buf,
 					.len = len};
 		if (ioctl(Z.uffd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
 			die_errno("lazy restore: UFFDIO_COPY of chunk %u failed", i);

@@ -7,13 +7,12 @@
 
 /*
  * Map anonymous guest RAM registered with a userfaultfd and point
- * vm->mem.host at it; chunks come from file_mem (the file's memory area,
- * f->mem_offset applied) and holes are found through file_fd. Returns 0, or
+ * vm->mem.host at it; chunks are read from file_fd (holes found with
+ * SEEK_DATA). Returns 0, or
  * -1 with a reason in err when userfaultfd is not available (it needs root or
  * vm.unprivileged_userfaultfd=1 to serve faults KVM takes).
  */
-int lazy_setup(struct vm *vm, const struct snap_file *f, const uint8_t *file_mem, int file_fd,
-	       char *err, size_t errlen);
+int lazy_setup(struct vm *vm, const struct snap_file *f, int file_fd, char *err, size_t errlen);
 
 /* Start the thread that serves first touches (before any vCPU runs). */
 void lazy_start(void);

@@ -36,6 +36,16 @@ void snap_chunk_digest(const uint8_t *p, size_t len, uint8_t out[DIGEST_LEN])
 	digest_sha256_final(&d, out);
 }
 
+void snap_zero_digest(uint32_t len, uint8_t out[DIGEST_LEN])
+{
+	static const uint8_t zero[SNAP_PAGE];
+	struct digest_sha256 d;
+	digest_sha256_init(&d);
+	for (uint32_t n = 0; n < len; n += SNAP_PAGE)
+		digest_sha256_update(&d, zero, len - n < SNAP_PAGE ? len - n : SNAP_PAGE);
+	digest_sha256_final(&d, out);
+}
+
 static uint64_t chunk_len(const struct snap_file *f, uint32_t i)
 {
 	uint64_t start = (uint64_t)i * f->chunk_size;

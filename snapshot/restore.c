@@ -98,7 +98,8 @@ static char *command_line(char **argv)
 	for (char **a = argv; a && *a; a++) {
 		for (const char *c = *a; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				die_usage("guest command argument '%s' contains a control character", *a);
+				die_usage(
+				    "guest command argument '%s' contains a control character", *a);
 		if (n + 4 * strlen(*a) + 4 > COMMAND_LINE_MAX)
 			die_usage("the guest command is longer than %d bytes", COMMAND_LINE_MAX);
 		if (a != argv)
@@ -289,11 +290,7 @@ static void verify_all(const struct snap_file *f, int fd, const uint8_t *mem)
 {
 	uint64_t t0 = now_ns();
 	uint8_t zero_digest[DIGEST_LEN];
-	uint8_t *zero = calloc(1, f->chunk_size);
-	if (!zero)
-		die("out of memory");
-	snap_chunk_digest(zero, f->chunk_size, zero_digest);
-	free(zero);
+	snap_zero_digest(f->chunk_size, zero_digest);
 	for (uint32_t i = 0; i < f->chunk_count; i++)
 		if (!hole_verifies(f, fd, i, zero_digest) && !snap_verify_chunk(f, i, mem))
 			die("%s: memory chunk %u (guest RAM bytes 0x%llx..0x%llx) does not match "
@@ -355,8 +352,7 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 	vm->ncpus = cfg.cpus;
 	mem_layout(&vm->mem, cfg.mem);
 	vm->mem.host = (uint8_t *)file + f.mem_offset;
-	if (O.verify == VERIFY_LAZY &&
-	    lazy_setup(vm, &f, file + f.mem_offset, fd, err, sizeof(err))) {
+	if (O.verify == VERIFY_LAZY && lazy_setup(vm, &f, fd, err, sizeof(err))) {
 		vmm_log("--verify lazy is not available here (%s): checking every chunk now", err);
 		O.verify = VERIFY_FULL;
 	}

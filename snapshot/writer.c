@@ -227,11 +227,8 @@ static void progress(struct vm *vm, uint32_t i, uint32_t chunks, uint64_t t0, ui
 static int write_memory(struct vm *vm, int fd, const struct layout *l, uint8_t *digests,
 			uint64_t *data)
 {
-	static uint8_t *zero_chunk;
 	uint8_t zero_digest[DIGEST_LEN];
-	if (!zero_chunk && !(zero_chunk = calloc(1, SNAP_CHUNK)))
-		return -1;
-	snap_chunk_digest(zero_chunk, SNAP_CHUNK, zero_digest);
+	snap_zero_digest(SNAP_CHUNK, zero_digest);
 	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < l->chunks; i++) {
 		uint64_t off = (uint64_t)i * SNAP_CHUNK;
