@@ -188,17 +188,43 @@ static int page_is_zero(const uint8_t *p)
 	return acc == 0;
 }
 
-/* One chunk: its non-zero pages go to the file (zero pages stay holes), and its digest. */
-static int write_chunk(int fd, const uint8_t *p, size_t len, uint64_t off, uint8_t *digest,
-		       const uint8_t *zero_digest, uint64_t *data_bytes)
+#define CHUNK_PAGES (SNAP_CHUNK / SNAP_PAGE)
+#define PM_PRESENT_OR_SWAPPED (3ull << 62)
+
+/*
+ * Which pages of a chunk can hold data: with pagemap (anonymous RAM of a
+ * booted VM), a page never touched is neither present nor swapped, so it
+ * is zero and is not read at all (reading it would fault in a zero page).
+ */
+static void chunk_absent(int pagemap, const uint8_t *p, size_t pages, uint8_t *absent)
 {
-	size_t run = 0, start = 0;
+	uint64_t pme[CHUNK_PAGES];
+	memset(absent, 0, pages);
+	if (pagemap < 0)
+		return;
+	off_t at = (off_t)((uintptr_t)p / SNAP_PAGE * 8);
+	if (pread(pagemap, pme, pages * 8, at) != (ssize_t)(pages * 8))
+		return;
+	for (size_t k = 0; k < pages; k++)
+		absent[k] = !(pme[k] & PM_PRESENT_OR_SWAPPED);
+}
+
+/* One chunk: its non-zero pages go to the file (zero pages stay holes), and its digest. */
+static int write_chunk(int fd, int pagemap, const uint8_t *p, size_t len, uint64_t off,
+		       uint8_t *digest, const uint8_t *zero_digest, uint64_t *data_bytes)
+{
+	static const uint8_t zero_page[SNAP_PAGE];
+	uint8_t absent[CHUNK_PAGES], zero[CHUNK_PAGES];
+	size_t pages = len / SNAP_PAGE, run = 0, start = 0;
 	int any = 0;
-	for (size_t pg = 0; pg <= len; pg += SNAP_PAGE) {
-		int zero = pg == len || page_is_zero(p + pg);
-		if (!zero) {
+	chunk_absent(pagemap, p, pages, absent);
+	for (size_t k = 0; k <= pages; k++) {
+		int z = k == pages || absent[k] || page_is_zero(p + k * SNAP_PAGE);
+		if (k < pages)
+			zero[k] = (uint8_t)z;
+		if (!z) {
 			if (!run)
-				start = pg;
+				start = k * SNAP_PAGE;
 			run += SNAP_PAGE;
 			any = 1;
 			continue;
@@ -208,10 +234,15 @@ static int write_chunk(int fd, const uint8_t *p, size_t len, uint64_t off, uint8
 		*data_bytes += run;
 		run = 0;
 	}
-	if (any || len != SNAP_CHUNK)
-		snap_chunk_digest(p, len, digest);
-	else
+	if (!any && len == SNAP_CHUNK) {
 		memcpy(digest, zero_digest, DIGEST_LEN);
+		return 0;
+	}
+	struct digest_sha256 d;
+	digest_sha256_init(&d);
+	for (size_t k = 0; k < pages; k++)
+		digest_sha256_update(&d, zero[k] ? zero_page : p + k * SNAP_PAGE, SNAP_PAGE);
+	digest_sha256_final(&d, digest);
 	return 0;
 }
 
@@ -229,16 +260,23 @@ static int write_memory(struct vm *vm, int fd, const struct layout *l, uint8_t *
 {
 	uint8_t zero_digest[DIGEST_LEN];
 	snap_zero_digest(SNAP_CHUNK, zero_digest);
+	/* A restored VM's untouched pages are not zero (they are in its file): read them all. */
+	int pagemap = vm->restored ? -1 : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < l->chunks; i++) {
 		uint64_t off = (uint64_t)i * SNAP_CHUNK;
 		size_t len =
 		    (size_t)(vm->mem.size - off < SNAP_CHUNK ? vm->mem.size - off : SNAP_CHUNK);
-		if (write_chunk(fd, vm->mem.host + off, len, l->mem_offset + off,
-				digests + (size_t)i * DIGEST_LEN, zero_digest, data))
+		if (write_chunk(fd, pagemap, vm->mem.host + off, len, l->mem_offset + off,
+				digests + (size_t)i * DIGEST_LEN, zero_digest, data)) {
+			if (pagemap >= 0)
+				close(pagemap);
 			return -1;
+		}
 		progress(vm, i, l->chunks, t0, *data);
 	}
+	if (pagemap >= 0)
+		close(pagemap);
 	return 0;
 }
 
