@@ -38,7 +38,7 @@ void snap_chunk_digest(const uint8_t *p, size_t len, uint8_t out[DIGEST_LEN])
 
 void snap_zero_digest(uint32_t len, uint8_t out[DIGEST_LEN])
 {
-	static const uint8_t zero[SNAP_PAGE];
+	static uint8_t zero[SNAP_PAGE]; /* bss, not 4 KiB of the binary */
 	struct digest_sha256 d;
 	digest_sha256_init(&d);
 	for (uint32_t n = 0; n < len; n += SNAP_PAGE)

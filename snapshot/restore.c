@@ -74,6 +74,8 @@ static void parse_args(int argc, char **argv)
 				O.cfg.seccomp = SECCOMP_OFF;
 			else
 				die_usage("--seccomp %s: on, log or off", v);
+		} else if (strcmp(flag, "--net") == 0) {
+			die_usage("--net is not supported by this build yet");
 		} else {
 			die_usage("unknown option '%s' for vmm restore (see vmm --help)", a);
 		}

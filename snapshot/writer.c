@@ -213,7 +213,7 @@ static void chunk_absent(int pagemap, const uint8_t *p, size_t pages, uint8_t *a
 static int write_chunk(int fd, int pagemap, const uint8_t *p, size_t len, uint64_t off,
 		       uint8_t *digest, const uint8_t *zero_digest, uint64_t *data_bytes)
 {
-	static const uint8_t zero_page[SNAP_PAGE];
+	static uint8_t zero_page[SNAP_PAGE]; /* bss, not 4 KiB of the binary */
 	uint8_t absent[CHUNK_PAGES], zero[CHUNK_PAGES];
 	size_t pages = len / SNAP_PAGE, run = 0, start = 0;
 	int any = 0;

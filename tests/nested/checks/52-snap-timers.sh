@@ -7,11 +7,11 @@
 # (An armed watchdog crossing a snapshot: tests/host/snapshot_timers.sh.)
 . "$TESTLIB"
 CMDLINE="console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp quiet vmm.cmd=console ib700wdt.timeout=4"
-run_linux --heartbeat 300ms,timeout=1s --watchdog-action poweroff --cmdline "$CMDLINE" \
+run_linux --heartbeat 300ms,timeout=3s --watchdog-action poweroff --cmdline "$CMDLINE" \
 	--snapshot-on-ready t.vmm -- sh -c 'watchdog -T 4 -t 1 /dev/watchdog; sleep 1; echo armed-ok'
 expect_status 0
 [ -f t.vmm ] || fail "no snapshot"
-sleep 6
+sleep 8
 host_before=$(date +%s)
 timeout 120 "$VMM" restore t.vmm -- sh -c 'watchdog -T 4 -t 1 /dev/watchdog; sleep 3; vmm-guest session; echo clock=$(date +%s); kill -9 $(pidof watchdog); sleep 30; echo SURVIVED' \
 	>o 2>e </dev/null
