@@ -1,8 +1,8 @@
 #!/bin/sh
 # Linux with the heartbeat beating, snapshotted at READY and left on disk
 # longer than its timeout: after the restore the heartbeat does not flatline
-# (time on disk is not guest time), the beat daemon sees the new session id
-# and resyncs the wall clock from the host, and the ib700 watchdog the
+# (time on disk is not guest time), the wall clock is set from the host
+# (init, vmm.cmd=console, does it after a restore), and the ib700 watchdog the
 # restored guest arms and then starves fires with action poweroff (124).
 # (An armed watchdog crossing a snapshot: tests/host/snapshot_timers.sh.)
 . "$TESTLIB"
