@@ -17,7 +17,8 @@ static void machine_reset(struct vm *vm)
 {
 	if (vm->restored) {
 		/* No kernel to boot again: the snapshot's machine cannot be rebuilt. */
-		vm_request_exit(vm, EXIT_WATCHDOG, "reset action: a restored VM cannot reboot, so it ends");
+		vm_request_exit(vm, EXIT_WATCHDOG,
+				"reset action: a restored VM cannot reboot, so it ends");
 		return;
 	}
 	vm_pause(vm);

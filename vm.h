@@ -110,8 +110,8 @@ struct vm {
 	int shutdown_pending;	 /* a watchdog shutdown asked the guest to power down */
 	uint64_t shutdown_deadline; /* guest time when it is powered off regardless */
 
-	int ready_dump;	   /* READY arrived with --snapshot-on-ready: the loop dumps */
-	int restored;	   /* vCPUs tell kvmclock they were stopped before their first run */
+	int ready_dump; /* READY arrived with --snapshot-on-ready: the loop dumps */
+	int restored;	/* vCPUs tell kvmclock they were stopped before their first run */
 
 	int exit_status;   /* -1 until something ends the VM */
 	char exit_why[128];

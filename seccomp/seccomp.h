@@ -10,8 +10,14 @@
 
 enum seccomp_mode { SECCOMP_ON, SECCOMP_LOG, SECCOMP_OFF };
 
-enum thread_kind { THREAD_VCPU, THREAD_MAIN, THREAD_VIRTIO_BLK, THREAD_VIRTIO_RNG, THREAD_UFFD,
-		  THREAD_KINDS };
+enum thread_kind {
+	THREAD_VCPU,
+	THREAD_MAIN,
+	THREAD_VIRTIO_BLK,
+	THREAD_VIRTIO_RNG,
+	THREAD_UFFD,
+	THREAD_KINDS
+};
 
 struct seccomp_program {
 	const char *kind;

@@ -71,7 +71,7 @@ struct virtio_dev {
 	int ctl_fd;			/* wakes the I/O thread: activation, stop */
 	int epfd;
 	int stop;
-	int quiesced; /* under lock: serve nothing (a snapshot is being taken) */
+	int quiesced;	 /* under lock: serve nothing (a snapshot is being taken) */
 	int thread_kind; /* enum thread_kind for seccomp */
 	pthread_t thread;
 };
