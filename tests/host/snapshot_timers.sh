@@ -2,7 +2,8 @@
 # An armed ib700 watchdog survives a snapshot with its remaining guest time:
 # the file sits on disk for a while, yet after the restore the watchdog fires
 # neither at once nor after a whole new period. The dump action writes a
-# snapshot and ends with 124.
+# snapshot and ends with 124. A flatlined heartbeat stays flatlined across a
+# snapshot.
 . "$TESTLIB"
 # wd=13: 4 s. READY comes right after arming; the snapshot is taken there.
 run_guest watchdog --cmdline "mode=expire wd=13" --watchdog-action poweroff --snapshot-on-ready armed.vmm
@@ -23,3 +24,21 @@ run_guest watchdog --cmdline "mode=expire wd=14" --watchdog-action dump --dump-t
 expect_status 124
 expect_err "event snapshot-written"
 "$VMM" inspect dumped.vmm >ins || fail "the dump does not verify: $(cat ins)"
+
+# A flatlined heartbeat stays flatlined across a snapshot: the restored VM
+# reports the recovery when the guest beats again (status 1 = ACTIVE, after
+# STATUS read 3 = ACTIVE|FLATLINED during the silence).
+rm -f out err sock hb.vmm
+"$VMM" run --kernel "$GUESTS/hbmon.elf" --api sock --heartbeat 200ms,timeout=500ms \
+	--cmdline "beats=3 silent=4000" >out 2>err </dev/null &
+pid=$!
+wait_for err "heartbeat-flatline" 20 || fail "no flatline before the snapshot"
+"$VMM" ctl sock snapshot hb.vmm exit >r || fail "snapshot failed: $(cat r)"
+wait $pid
+timeout 30 "$VMM" restore hb.vmm >o 2>e </dev/null
+st=$?
+[ $st = 0 ] || fail "restored heartbeat guest exited $st: $(cat e)"
+grep -q "heartbeat-recovered" e || fail "the restored VM did not report the recovery: $(cat e)"
+grep -q "heartbeat-flatline" e && fail "the restored VM flatlined again: $(cat e)"
+grep -q "status after silence 3" o || fail "STATUS did not read ACTIVE|FLATLINED after the restore: $(cat o)"
+exit 0
