@@ -75,6 +75,7 @@ const struct rule allow_main[] = {
     ARG_MASKED("openat", 2, O_ACCMODE | O_CREAT | O_EXCL, O_WRONLY | O_CREAT | O_EXCL,
 	       "snapshot: the same through openat"),
     ALLOW("pwrite64", "snapshot: header, units, memory, footer"),
+    ALLOW("preadv", "snapshot: the written sectors of an ephemeral disk's overlay"),
     ALLOW("ftruncate", "snapshot: size the sparse file"),
     ALLOW("fsync", "snapshot: file and directory reach the disk"),
     ALLOW("rename", "snapshot: the finished file replaces the target"),

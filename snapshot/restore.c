@@ -20,8 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const known_units[] = {"machine", "vm",	  "vcpu",	 "serial", "i8042",
-					  "ib700",   "heartbeat", "virtio-mmio", NULL};
+static const char *const known_units[] = {
+    "machine", "vm",	    "vcpu",	   "serial",	  "i8042",
+    "ib700",   "heartbeat", "virtio-mmio", "blk-overlay", NULL,
+};
 
 static struct restore_opts {
 	const char *file;
@@ -201,6 +203,25 @@ static void take_machine(const struct snap_file *f, struct machine_unit *m, stru
 		    "%s: its watchdog or heartbeat action is dump, which a restored VM cannot "
 		    "do yet",
 		    O.file);
+}
+
+/* Writes an ephemeral disk held at snapshot time go into this VM's own overlay. */
+static void load_overlays(struct vm *vm, const struct snap_file *f, const struct machine_unit *m)
+{
+	for (uint32_t i = 0; i < m->ndisks; i++) {
+		const struct snap_unit *u = snap_find_unit(f, "blk-overlay", i);
+		if (!u)
+			continue;
+		unit_version(u, 1);
+		if (!vm->blk[i].be.ephemeral)
+			die_usage(
+			    "%s: disk %u had writes in an ephemeral overlay when it was saved: "
+			    "give --disk %s,ephemeral",
+			    O.file, i, vm->blk[i].be.path);
+		if (blk_overlay_load(&vm->blk[i].be, u->data, u->length))
+			die("%s: the overlay unit of disk %u is malformed or does not fit", O.file,
+			    i);
+	}
 }
 
 static void check_disks(struct vm *vm, const struct machine_unit *m)
@@ -388,6 +409,7 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 		close(fd);
 	vmm_open_disks(vm, &cfg);
 	check_disks(vm, &m);
+	load_overlays(vm, &f, &m);
 	int console_fd = vmm_open_console(&cfg);
 	vmm_common_setup(vm);
 	vmm_setup_devices(vm, console_fd);

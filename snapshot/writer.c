@@ -92,6 +92,19 @@ static int build_units(struct vm *vm, struct unit_writer *w, uint32_t *count, ch
 	}
 	struct unit_build b = {w, 2 + (uint32_t)vm->ncpus};
 	for_each_device(vm, save_device, &b);
+	/* Writes in an ephemeral overlay are disk contents the guest relies on. */
+	for (int i = 0; i < vm->cfg->ndisks; i++) {
+		if (!blk_overlay_written(&vm->blk[i].be))
+			continue;
+		s = unit_begin(w, "blk-overlay", (uint32_t)i, 1, 0);
+		if (blk_overlay_save(&vm->blk[i].be, w))
+			return fail(err, errlen,
+				    "disk %s: its ephemeral overlay cannot be saved "
+				    "(unreadable, or more than 48 MiB written)",
+				    vm->blk[i].be.path);
+		unit_end(w, s);
+		b.count++;
+	}
 	*count = b.count;
 	if (w->failed)
 		return fail(err, errlen, "out of memory building the units");
@@ -389,23 +402,6 @@ static int write_snapshot(struct vm *vm, const char *path, struct snap_result *r
 	return 0;
 }
 
-/* An ephemeral disk's overlay is not in the file: refuse rather than lose its writes. */
-static int check_overlays(struct vm *vm, char *err, size_t errlen)
-{
-	for (int i = 0; i < vm->cfg->ndisks; i++) {
-		const struct blk_backend *be = &vm->blk[i].be;
-		if (!be->ephemeral || !be->written)
-			continue;
-		for (uint64_t k = 0; k <= be->size / BLK_SECTOR / 8; k++)
-			if (be->written[k])
-				return fail(err, errlen,
-					    "disk %s is ephemeral and the guest wrote to it: its "
-					    "overlay would not be in the snapshot",
-					    be->path);
-	}
-	return 0;
-}
-
 int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
@@ -414,7 +410,7 @@ int vm_snapshot(struct vm *vm, const char *path, struct snap_result *res, char *
 	/* In-flight requests finish and publish their completions; nothing is replayed. */
 	for (int i = 0; i < vm->nvirtio; i++)
 		virtio_quiesce(vm->virtio[i]);
-	if (check_overlays(vm, err, errlen) || write_snapshot(vm, path, res, err, errlen))
+	if (write_snapshot(vm, path, res, err, errlen))
 		return -1;
 	res->ms = (now_ns() - t0) / 1000000;
 	double s = (double)(now_ns() - t0) / 1e9;
