@@ -96,6 +96,18 @@ if [ ! -c /dev/kvm ]; then
 fi
 echo "@@KVM $(uptime_s) ok"
 
+# One idle VM for L1's whole life, so the checks' VMs never flip KVM's static
+# keys (kernel text patching that once livelocked L1 under TCG; kvmhold.c).
+if [ -x /payload/kvmhold ]; then
+	/payload/kvmhold >/run/nested/logs/kvmhold.log 2>&1 &
+	i=0
+	while ! grep -q holding /run/nested/logs/kvmhold.log 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep -q holding /run/nested/logs/kvmhold.log || echo "@@LOG nested/l1-kvm | kvmhold: $(cat /run/nested/logs/kvmhold.log)"
+fi
+
 # nested.syms=ADDR,... on the command line: name these kernel addresses (from
 # a hung L1's vCPUs; run.sh boots this with nokaslr, the same modules in the
 # same order, so the addresses match), print "@@SYM <addr> <symbol+off>
