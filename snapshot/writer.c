@@ -209,17 +209,30 @@ static int page_is_zero(const uint8_t *p)
  * booted VM), a page never touched is neither present nor swapped, so it
  * is zero and is not read at all (reading it would fault in a zero page).
  */
+#define PM_WINDOW 4096 /* pagemap entries read at once (16 MiB of RAM): one pread, not 64 */
+
+/* A window of pagemap entries; emptied at the start of every snapshot. */
+static struct {
+	uint64_t pme[PM_WINDOW];
+	uintptr_t first, count; /* first page number held, and how many */
+} PM;
+
 static void chunk_absent(int pagemap, const uint8_t *p, size_t pages, uint8_t *absent)
 {
-	uint64_t pme[CHUNK_PAGES];
 	memset(absent, 0, pages);
 	if (pagemap < 0)
 		return;
-	off_t at = (off_t)((uintptr_t)p / SNAP_PAGE * 8);
-	if (pread(pagemap, pme, pages * 8, at) != (ssize_t)(pages * 8))
-		return;
+	uintptr_t pfn = (uintptr_t)p / SNAP_PAGE;
+	if (!PM.count || pfn < PM.first || pfn + pages > PM.first + PM.count) {
+		ssize_t r = pread(pagemap, PM.pme, sizeof(PM.pme), (off_t)(pfn * 8));
+		PM.count = 0;
+		if (r < (ssize_t)(pages * 8))
+			return; /* no pagemap: every page is read */
+		PM.first = pfn;
+		PM.count = (uintptr_t)r / 8;
+	}
 	for (size_t k = 0; k < pages; k++)
-		absent[k] = !(pme[k] & PM_PRESENT_OR_SWAPPED);
+		absent[k] = !(PM.pme[pfn - PM.first + k] & PM_PRESENT_OR_SWAPPED);
 }
 
 /* One chunk: its non-zero pages go to the file (zero pages stay holes), and its digest. */
@@ -275,6 +288,7 @@ static int write_memory(struct vm *vm, int fd, const struct layout *l, uint8_t *
 	snap_zero_digest(SNAP_CHUNK, zero_digest);
 	/* A restored VM's untouched pages are not zero (they are in its file): read them all. */
 	int pagemap = vm->restored ? -1 : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	PM.count = 0; /* pages may have been touched since the last snapshot */
 	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < l->chunks; i++) {
 		uint64_t off = (uint64_t)i * SNAP_CHUNK;
