@@ -5,6 +5,7 @@
 #include "vm.h"
 
 #include "log.h"
+#include "snapshot/snapshot.h"
 
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -14,6 +15,12 @@
 /* A fresh machine: new VM, zeroed RAM, kernel loaded again, devices reset. */
 static void machine_reset(struct vm *vm)
 {
+	if (vm->restored) {
+		/* No kernel to boot again: the snapshot's machine cannot be rebuilt. */
+		vm_request_exit(vm, EXIT_WATCHDOG,
+				"reset action: a restored VM cannot reboot, so it ends");
+		return;
+	}
 	vm_pause(vm);
 	machine_reset_devices(vm);
 	kvm_destroy_vm(vm);
@@ -24,6 +31,21 @@ static void machine_reset(struct vm *vm)
 	vm->shutdown_pending = 0;
 	pthread_mutex_unlock(&vm->lock);
 	vm_resume(vm);
+}
+
+/* Write the VM to --dump-to, then end it with 124 (1 if the dump failed). */
+static void dump(struct vm *vm, const char *why)
+{
+	struct snap_result res;
+	char err[512], msg[700];
+	if (vm_snapshot(vm, vm->cfg->dump_to, &res, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "%s: writing %s failed: %s", why, vm->cfg->dump_to, err);
+		vmm_log("%s", msg);
+		vm_request_exit(vm, EXIT_VMM_FAILED, msg);
+		return;
+	}
+	vm_snapshot_event(vm, vm->cfg->dump_to, &res);
+	vm_request_exit(vm, EXIT_WATCHDOG, why);
 }
 
 /* Ctrl-Alt-Del press and release in scancode set 1, as the guest reads them. */
@@ -51,8 +73,10 @@ void vm_run_action(struct vm *vm, enum vm_action a, const char *source, const ch
 		i8042_send_scancodes(&vm->i8042, ctrl_alt_del, sizeof(ctrl_alt_del));
 		break;
 	case ACTION_POWEROFF:
-	case ACTION_DUMP: /* refused at start-up until snapshots exist */
 		vm_request_exit(vm, EXIT_WATCHDOG, why);
+		break;
+	case ACTION_DUMP:
+		dump(vm, why);
 		break;
 	case ACTION_PAUSE:
 		vm_pause(vm);

@@ -3,9 +3,13 @@
 
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_MEM (128ull << 20)
 
@@ -15,7 +19,13 @@ void cli_usage(FILE *f)
 	      "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
 	      "               [--api SOCKET] [--console stdio|none|FILE] [--seccomp on|log|off]\n"
 	      "               [--watchdog-action reset|shutdown|poweroff|pause|dump|inject-nmi|none]\n"
-	      "               [--heartbeat INTERVAL[,timeout=T][,action=A]] [-- GUEST-COMMAND...]\n"
+	      "               [--heartbeat INTERVAL[,timeout=T][,action=A]]\n"
+	      "               [--snapshot-on-ready FILE] [--dump-to FILE] [--snapshot-key KEYFILE]\n"
+	      "               [-- GUEST-COMMAND...]\n"
+	      "       vmm restore FILE [--verify lazy|full|none] [--api SOCKET] [--snapshot-key KEYFILE]\n"
+	      "               [--disk PATH[,ro][,ephemeral]]... [--console stdio|none|FILE]\n"
+	      "               [--seccomp on|log|off] [-- GUEST-COMMAND...]\n"
+	      "       vmm inspect FILE [--snapshot-key KEYFILE]\n"
 	      "       vmm ctl SOCKET status|pause|resume|quit|events\n"
 	      "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
 	      "       vmm --help | --version\n"
@@ -58,7 +68,7 @@ static int parse_cpus(const char *s)
 }
 
 /* --disk PATH[,ro][,ephemeral] */
-static void parse_disk(char *arg, struct vm_config *cfg)
+void cli_parse_disk(char *arg, struct vm_config *cfg)
 {
 	if (cfg->ndisks == VMM_MAX_DISKS)
 		die_usage("--disk %s: at most %d disks", arg, VMM_MAX_DISKS);
@@ -109,7 +119,7 @@ static void parse_net(char *arg, struct vm_config *cfg)
 	}
 }
 
-static void parse_console(const char *s, struct vm_config *cfg)
+void cli_parse_console(const char *s, struct vm_config *cfg)
 {
 	if (!*s)
 		die_usage("--console: empty value (stdio, none or a file path)");
@@ -122,11 +132,6 @@ static void parse_console(const char *s, struct vm_config *cfg)
 		cfg->console_path = s;
 	}
 }
-
-/* Flags DESIGN.md defines that arrive with later work: refused plainly. */
-static const char *const later_flags[] = {
-    "--snapshot-on-ready", "--dump-to", "--snapshot-key", NULL,
-};
 
 static const char *const action_names[] = {
     [ACTION_NONE] = "none",	  [ACTION_RESET] = "reset", [ACTION_SHUTDOWN] = "shutdown",
@@ -228,6 +233,53 @@ static const char *option_value(int argc, char **argv, int *i, const char *flag)
 	return argv[++*i];
 }
 
+static const char *nonempty(const char *flag, const char *v)
+{
+	if (!*v)
+		die_usage("%s: empty path", flag);
+	return v;
+}
+
+#define KEY_MAX (64 * 1024)
+
+void cli_load_key(const char *path, struct vm_config *cfg)
+{
+	static uint8_t key[KEY_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_usage("--snapshot-key %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die_usage("--snapshot-key %s: not a regular file", path);
+	ssize_t n = read(fd, key, sizeof(key));
+	close(fd);
+	if (n <= 0 || st.st_size > KEY_MAX)
+		die_usage("--snapshot-key %s: the key must be 1 byte to 64 KiB (it has %lld)", path,
+			  (long long)st.st_size);
+	cfg->snapshot_key = key;
+	cfg->snapshot_key_len = (size_t)n;
+}
+
+/* The directory a snapshot will be written into must exist and be writable. */
+static void check_target_dir(const char *flag, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	if (strlen(path) >= sizeof(dir))
+		die_usage("%s: path too long", flag);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		die_usage("%s %s: directory %s does not exist", flag, path, dir);
+	if (access(dir, W_OK) < 0)
+		die_usage("%s %s: directory %s is not writable", flag, path, dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		die_usage("%s %s: is a directory", flag, path);
+}
+
 void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -263,9 +315,9 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			if (!*cfg->api_path)
 				die_usage("--api: empty socket path");
 		} else if (strcmp(flag, "--console") == 0) {
-			parse_console(option_value(argc, argv, &i, flag), cfg);
+			cli_parse_console(option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--disk") == 0) {
-			parse_disk((char *)option_value(argc, argv, &i, flag), cfg);
+			cli_parse_disk((char *)option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--net") == 0) {
 			parse_net((char *)option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--seccomp") == 0) {
@@ -282,13 +334,22 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			parse_watchdog_action(option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--heartbeat") == 0) {
 			parse_heartbeat(option_value(argc, argv, &i, flag), cfg);
+		} else if (strcmp(flag, "--snapshot-on-ready") == 0) {
+			cfg->snapshot_on_ready = nonempty(flag, option_value(argc, argv, &i, flag));
+		} else if (strcmp(flag, "--dump-to") == 0) {
+			cfg->dump_to = nonempty(flag, option_value(argc, argv, &i, flag));
+		} else if (strcmp(flag, "--snapshot-key") == 0) {
+			cli_load_key(nonempty(flag, option_value(argc, argv, &i, flag)), cfg);
 		} else {
-			for (int k = 0; later_flags[k]; k++)
-				if (strcmp(flag, later_flags[k]) == 0)
-					die_usage("%s is not supported by this build yet", flag);
 			die_usage("unknown option '%s' for vmm run (see vmm --help)", a);
 		}
 	}
 	if (!cfg->kernel)
 		die_usage("vmm run needs --kernel PATH");
+	if ((cfg->watchdog_action == ACTION_DUMP || cfg->hb_action == ACTION_DUMP) && !cfg->dump_to)
+		die_usage("action dump writes a snapshot: give --dump-to FILE");
+	if (cfg->dump_to)
+		check_target_dir("--dump-to", cfg->dump_to);
+	if (cfg->snapshot_on_ready)
+		check_target_dir("--snapshot-on-ready", cfg->snapshot_on_ready);
 }

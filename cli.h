@@ -23,6 +23,15 @@ int parse_duration_ms(const char *s, uint32_t *ms);
  */
 void cli_parse_run(int argc, char **argv, struct vm_config *cfg);
 
+/* Read a --snapshot-key file into cfg (1 byte to 64 KiB); exits 2 on problems. */
+void cli_load_key(const char *path, struct vm_config *cfg);
+
+/* Parse one --disk value into cfg (exits 2 on mistakes). */
+void cli_parse_disk(char *arg, struct vm_config *cfg);
+
+/* Parse a --console value into cfg. */
+void cli_parse_console(const char *s, struct vm_config *cfg);
+
 /* Print the full usage text to f. */
 void cli_usage(FILE *f);
 

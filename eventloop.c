@@ -3,6 +3,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "snapshot/snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,6 +243,78 @@ static void reply_status(struct client *c)
 	client_send(c, out);
 }
 
+static int vm_is_paused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	int paused = vm->pause_req;
+	pthread_mutex_unlock(&vm->lock);
+	return paused;
+}
+
+/* {"cmd":"snapshot","path":P,"then":T}: pause, dump, then resume, exit or stay paused. */
+static void api_snapshot(struct client *c, const struct api_request *req)
+{
+	struct vm *vm = L.vm;
+	struct snap_result res;
+	char err[512], msg[600], esc[API_LINE_MAX];
+	int was_paused = vm_is_paused(vm);
+	if (vm_snapshot(vm, req->path, &res, err, sizeof(err))) {
+		vm_snapshot_done(vm, !was_paused);
+		vmm_log("snapshot %s failed: %s", req->path, err);
+		snprintf(msg, sizeof(msg), "snapshot failed: %s", err);
+		reply_error(c, msg);
+		return;
+	}
+	vm_snapshot_event(vm, req->path, &res);
+	json_escape(esc, sizeof(esc), req->path);
+	char out[API_LINE_MAX + 256];
+	static const char *const then_names[] = {"resume", "exit", "pause"};
+	snprintf(out, sizeof(out),
+		 "{\"ok\":true,\"path\":\"%s\",\"bytes\":%llu,\"data_bytes\":%llu,\"ms\":%llu,"
+		 "\"then\":\"%s\"}\n",
+		 esc, (unsigned long long)res.file_bytes, (unsigned long long)res.data_bytes,
+		 (unsigned long long)res.ms, then_names[req->then]);
+	client_send(c, out);
+	switch (req->then) {
+	case THEN_RESUME:
+		vm_snapshot_done(vm, 1);
+		if (was_paused)
+			vm_event(vm, "resumed", NULL);
+		break;
+	case THEN_PAUSE:
+		vm_snapshot_done(vm, 0);
+		if (!was_paused)
+			vm_event(vm, "paused", NULL);
+		break;
+	case THEN_EXIT:
+		/* Devices stay stopped: nothing may change the disks after the dump. */
+		vm_request_exit(vm, 0, "snapshot written, then exit");
+		break;
+	}
+}
+
+/* --snapshot-on-ready: the guest wrote READY and its vCPU parked itself. */
+static void ready_dump(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	int due = vm->ready_dump;
+	vm->ready_dump = 0;
+	pthread_mutex_unlock(&vm->lock);
+	if (!due)
+		return;
+	struct snap_result res;
+	char err[512], why[600];
+	const char *path = vm->cfg->snapshot_on_ready;
+	if (vm_snapshot(vm, path, &res, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "--snapshot-on-ready %s: %s", path, err);
+		vmm_log("%s", why);
+		vm_request_exit(vm, EXIT_VMM_FAILED, why);
+		return;
+	}
+	vm_snapshot_event(vm, path, &res);
+	vm_request_exit(vm, 0, "snapshot written at READY");
+}
+
 static void handle_request(struct client *c, const char *line, size_t len)
 {
 	struct api_request req;
@@ -266,7 +339,7 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		vm_event(vm, "resumed", NULL);
 		break;
 	case API_SNAPSHOT:
-		reply_error(c, "snapshot is not implemented in this build");
+		api_snapshot(c, &req);
 		break;
 	case API_QUIT:
 		client_send(c, "{\"ok\":true}\n");
@@ -463,6 +536,7 @@ static void dispatch(uint64_t data)
 
 int loop_run(struct vm *vm)
 {
+	rearm_timer(); /* a restored VM starts with its timers already armed */
 	while (vm_exit_status(vm) < 0) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(L.epfd, evs, 16, -1);
@@ -473,6 +547,7 @@ int loop_run(struct vm *vm)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(evs[i].data.u64);
+		ready_dump(vm);
 		/* Pauses, resumes, pings and beats all move the next deadline. */
 		rearm_timer();
 	}

@@ -109,6 +109,8 @@ void kvm_destroy_vm(struct vm *vm)
 
 static void load_supported_cpuid(struct vm *vm)
 {
+	if (vm->kvm_fd < 0)
+		open_kvm(vm);
 	for (int n = 128; !supported_cpuid; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
 		if (!c)
@@ -212,7 +214,14 @@ static void vcpu_set_lapic(struct vcpu *v)
 		die_errno("vCPU %d: KVM_SET_LAPIC failed", v->id);
 }
 
-void vcpu_create(struct vm *vm, int id)
+const struct kvm_cpuid2 *kvm_supported_cpuid(struct vm *vm)
+{
+	if (!supported_cpuid)
+		load_supported_cpuid(vm);
+	return supported_cpuid;
+}
+
+void vcpu_open(struct vm *vm, int id)
 {
 	struct vcpu *v = &vm->vcpus[id];
 	v->vm = vm;
@@ -223,6 +232,12 @@ void vcpu_create(struct vm *vm, int id)
 	v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED)
 		die_errno("vCPU %d: mmap of kvm_run failed", id);
+}
+
+void vcpu_create(struct vm *vm, int id)
+{
+	struct vcpu *v = &vm->vcpus[id];
+	vcpu_open(vm, id);
 	vcpu_set_cpuid(v);
 	vcpu_set_msrs(v);
 	vcpu_set_lapic(v);

@@ -18,6 +18,8 @@
 
 #define SIG_KICK SIGUSR1
 
+static __thread struct vcpu *this_vcpu; /* the vCPU this thread runs, if any */
+
 static void kick_handler(int sig)
 {
 	(void)sig; /* its only job is to make KVM_RUN return EINTR */
@@ -152,10 +154,13 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	sigset_t set;
+	this_vcpu = v;
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	seccomp_enter(THREAD_VCPU); /* before the first guest instruction */
+	if (v->vm->restored)
+		ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0); /* a restored guest was stopped: no lockups */
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
@@ -197,16 +202,26 @@ void vcpus_start(struct vm *vm)
 	pthread_attr_destroy(&attr);
 }
 
-void vm_pause(struct vm *vm)
+static void pause_request(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (vm->pause_req) {
-		pthread_mutex_unlock(&vm->lock);
-		return;
+	if (!vm->pause_req) {
+		vm->pause_req = 1;
+		vm->paused_at = now_ns();
 	}
-	vm->pause_req = 1;
-	vm->paused_at = now_ns();
 	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_pause_here(struct vm *vm)
+{
+	pause_request(vm);
+	if (this_vcpu)
+		__atomic_store_n(&this_vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+}
+
+void vm_pause(struct vm *vm)
+{
+	pause_request(vm);
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	pthread_mutex_lock(&vm->lock);

@@ -62,6 +62,10 @@ struct vm_config {
 	struct disk_config disks[VMM_MAX_DISKS];
 	int nnets;
 	struct net_config nets[VMM_MAX_NETS];
+	const char *snapshot_on_ready; /* dump here when the guest writes READY, then exit 0 */
+	const char *dump_to;	       /* where the dump action writes */
+	const uint8_t *snapshot_key;   /* HMAC key for written and restored files, or NULL */
+	size_t snapshot_key_len;
 };
 
 /* Everything needed to load the guest again on a watchdog reset. */
@@ -117,6 +121,9 @@ struct vm {
 	int shutdown_pending;	 /* a watchdog shutdown asked the guest to power down */
 	uint64_t shutdown_deadline; /* guest time when it is powered off regardless */
 
+	int ready_dump; /* READY arrived with --snapshot-on-ready: the loop dumps */
+	int restored;	/* vCPUs tell kvmclock they were stopped before their first run */
+
 	int exit_status;   /* -1 until something ends the VM */
 	char exit_why[128];
 	int notify_fd;	   /* eventfd: wakes the event loop */
@@ -131,6 +138,13 @@ int kvm_max_vcpus(struct vm *vm);
 /* Create vCPU id with CPUID, MSRs and LAPIC set; BSP state comes later. */
 void vcpu_create(struct vm *vm, int id);
 
+/* Create vCPU id with nothing set (a restore sets all of its state). */
+void vcpu_open(struct vm *vm, int id);
+
+/* KVM_GET_SUPPORTED_CPUID of this host (opens /dev/kvm if needed; cached). */
+struct kvm_cpuid2;
+const struct kvm_cpuid2 *kvm_supported_cpuid(struct vm *vm);
+
 /* Put the boot vCPU at the kernel's entry point in the kernel's mode. */
 void vcpu_set_boot_state(struct vcpu *v, const struct kernel_image *img);
 
@@ -142,6 +156,12 @@ void vcpus_start(struct vm *vm);
 
 /* Park every vCPU out of KVM_RUN; returns when all are parked. */
 void vm_pause(struct vm *vm);
+
+/*
+ * From a vCPU's exit handler: stop guest time and park this vCPU before it
+ * runs another guest instruction; vm_pause on the event loop parks the rest.
+ */
+void vm_pause_here(struct vm *vm);
 
 /* Release parked vCPUs. */
 void vm_resume(struct vm *vm);
@@ -188,5 +208,29 @@ uint64_t vm_next_deadline(struct vm *vm);
 
 /* Fire whatever deadline has passed at the current guest time. */
 void vm_check_deadlines(struct vm *vm);
+
+/* ---- shared by `vmm run` and `vmm restore` (vmm.c) ---- */
+
+/* Block the signals the event loop takes through a signalfd, and the vCPU kick. */
+void vmm_block_signals(void);
+
+/* Locks, the notify eventfd, the device hooks, the event loop's sockets. */
+void vmm_common_setup(struct vm *vm);
+
+/* Open every --disk of cfg into vm->blk (exits 2 on problems). */
+void vmm_open_disks(struct vm *vm, const struct vm_config *cfg);
+
+/* The console's descriptor for cfg: 1, a new file, or -1 for none. */
+int vmm_open_console(const struct vm_config *cfg);
+
+/* Register every device on the buses (vm->cfg, disks opened). */
+void vmm_setup_devices(struct vm *vm, int console_fd);
+
+/* Start device threads and vCPUs, confine this thread, run the loop, exit. */
+void vmm_run(struct vm *vm) __attribute__((noreturn));
+
+/* `vmm restore` and `vmm inspect` (snapshot/restore.c, snapshot/inspect.c). */
+int cmd_restore(int argc, char **argv, struct vm *vm);
+int cmd_inspect(int argc, char **argv);
 
 #endif

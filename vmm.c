@@ -77,6 +77,8 @@ static void hook_reset(void *ctx, const char *why)
 static void hook_irq_line(void *ctx, uint32_t irq, int level)
 {
 	struct vm *vm = ctx;
+	if (vm->vm_fd < 0)
+		return; /* a restore checking device units before the VM exists */
 	struct kvm_irq_level l = {.irq = irq, .level = (uint32_t)level};
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		vmm_log("KVM_IRQ_LINE irq %u level %d failed: %s", irq, level, strerror(errno));
@@ -90,8 +92,16 @@ static void hook_event(void *ctx, const char *name, const char *fields)
 static void hook_guest_ready(void *ctx)
 {
 	char f[48];
+	struct vm *vm = ctx;
 	snprintf(f, sizeof(f), "\"ms\":%.3f", (double)since_start_ns() / 1e6);
-	vm_event(ctx, "guest-ready", f);
+	if (vm->cfg->snapshot_on_ready) {
+		/* Dump right here: this vCPU runs no further guest instruction first. */
+		vm_pause_here(vm);
+		pthread_mutex_lock(&vm->lock);
+		vm->ready_dump = 1;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	vm_event(vm, "guest-ready", f);
 }
 
 static uint64_t hook_guest_time(void *ctx)
@@ -227,7 +237,7 @@ static char *build_cmdline(const struct vm_config *cfg, const struct kernel_imag
 	return s;
 }
 
-static int open_console(const struct vm_config *cfg)
+int vmm_open_console(const struct vm_config *cfg)
 {
 	if (cfg->console == CONSOLE_NONE)
 		return -1;
@@ -257,7 +267,7 @@ static void load_initrd(struct vm *vm, int fd, uint64_t gpa, uint64_t size)
 	}
 }
 
-static void setup_devices(struct vm *vm, int console_fd)
+void vmm_setup_devices(struct vm *vm, int console_fd)
 {
 	vm->pio.name = "pio";
 	vm->pio.unmapped_read = 0xff;
@@ -302,7 +312,7 @@ static void setup_devices(struct vm *vm, int console_fd)
 }
 
 /* Open every --disk before anything starts; two names for one file are refused. */
-static void open_disks(struct vm *vm, const struct vm_config *cfg)
+void vmm_open_disks(struct vm *vm, const struct vm_config *cfg)
 {
 	for (int i = 0; i < cfg->ndisks; i++) {
 		const struct disk_config *dk = &cfg->disks[i];
@@ -375,7 +385,7 @@ void machine_build(struct vm *vm, int rebuild)
 		heartbeat_new_session(&vm->heartbeat);
 }
 
-static void block_signals(void)
+void vmm_block_signals(void)
 {
 	sigset_t set;
 	termination_signals(&set);
@@ -487,29 +497,21 @@ static void close_inherited_fds(void)
 		close(fd);
 }
 
-/* Refuse what this build cannot do yet, before anything starts. */
-static void check_unsupported(const struct vm_config *cfg)
-{
-	if (cfg->watchdog_action == ACTION_DUMP || cfg->hb_action == ACTION_DUMP)
-		die_usage("action dump writes a snapshot, and this build has no snapshots yet");
-}
-
-static int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct vm *vm = &the_vm;
 	struct boot_plan *b = &vm->boot;
 	char err[256];
 
-	block_signals();
+	vmm_block_signals();
 	cli_parse_run(argc, argv, &cfg);
-	check_unsupported(&cfg);
 	seccomp_setup(cfg.seccomp);
 	b->kernel = map_file("--kernel", cfg.kernel, &b->kernel_len);
 	if (kernel_probe(b->kernel, b->kernel_len, &b->img, err, sizeof(err)))
 		die_usage("--kernel %s: %s", cfg.kernel, err);
 	b->initrd_fd = cfg.initrd ? open_initrd(cfg.initrd, &b->initrd_size) : -1;
-	open_disks(vm, &cfg);
+	vmm_open_disks(vm, &cfg);
 	open_nets(vm, &cfg);
 	check_mem(cfg.mem);
 	vm->cfg = &cfg;
@@ -523,8 +525,16 @@ static int cmd_run(int argc, char **argv)
 	if (cfg.cpus > max)
 		die_usage("--cpus %d: this host's KVM allows at most %d", cfg.cpus, max);
 	vm->ncpus = cfg.cpus;
-	int console_fd = open_console(&cfg);
+	int console_fd = vmm_open_console(&cfg);
 
+	vmm_common_setup(vm);
+	vmm_setup_devices(vm, console_fd);
+	machine_build(vm, 0);
+	vmm_run(vm);
+}
+
+void vmm_common_setup(struct vm *vm)
+{
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	vm->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -541,10 +551,12 @@ static int cmd_run(int argc, char **argv)
 					   hook_ioeventfd,
 					   hook_irqfd};
 	loop_setup(vm);
-	setup_devices(vm, console_fd);
-	machine_build(vm, 0);
+}
+
+void vmm_run(struct vm *vm)
+{
 	for (int i = 0; i < vm->nvirtio; i++)
-		virtio_start(vm->virtio[i]);
+		virtio_restart(vm->virtio[i]);
 	vcpus_start(vm);
 	loop_prepare(vm);
 	harden_limits();
@@ -567,8 +579,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(cmd, "ctl") == 0)
 		return ctl_main(argc - 2, argv + 2);
-	if (strcmp(cmd, "restore") == 0 || strcmp(cmd, "inspect") == 0)
-		die_usage("vmm %s: snapshots are not supported by this build yet", cmd);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(argc - 2, argv + 2, &the_vm);
+	if (strcmp(cmd, "inspect") == 0)
+		return cmd_inspect(argc - 2, argv + 2);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		cli_usage(stdout);
 		return 0;

@@ -239,6 +239,7 @@ static int i8042_load(void *dev, struct unit_reader *r, uint32_t version)
 		return -1;
 	pthread_mutex_lock(&k->lock);
 	i8042_reset_locked(k);
+	k->irq_level = 0; /* a restored machine's line starts low: drive it again */
 	k->ctr = ctr;
 	k->pending_cmd = pending;
 	k->kbd_cmd = kbd_cmd;

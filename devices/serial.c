@@ -263,6 +263,7 @@ static int serial_load(void *dev, struct unit_reader *r, uint32_t version)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	serial_reset_locked(s);
+	s->irq_level = 0; /* a restored machine's line starts low: drive it again */
 	s->ier = regs[0] & 0x0f;
 	s->lcr = regs[1];
 	s->mcr = regs[2] & 0x1f;

@@ -24,7 +24,9 @@ static const struct kind kinds[] = {{"vcpu", allow_vcpu},
 				    {"virtio-blk", allow_virtio_blk},
 				    {"virtio-rng", allow_virtio_rng},
 				    {"virtio-blk-worker", allow_virtio_blk_worker},
-				    {"virtio-net", allow_virtio_net}};
+				    {"virtio-net", allow_virtio_net},
+
+				    {"uffd", allow_uffd}};
 
 static void die(const char *what, const char *detail)
 {

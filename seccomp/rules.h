@@ -37,6 +37,6 @@ struct rule {
 	}
 
 extern const struct rule allow_vcpu[], allow_main[], allow_virtio_blk[], allow_virtio_rng[],
-    allow_virtio_blk_worker[], allow_virtio_net[];
+    allow_virtio_blk_worker[], allow_virtio_net[], allow_uffd[];
 
 #endif

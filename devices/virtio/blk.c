@@ -2,6 +2,7 @@
 #include "blk.h"
 
 #include "../../log.h"
+#include "../../snapshot/unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,6 +194,74 @@ static int be_zero(struct blk_backend *be, uint64_t off, uint64_t len)
 	if (be->ephemeral)
 		set_bits(be->written, off / BLK_SECTOR, len / BLK_SECTOR);
 	return 0;
+}
+
+/* ---- the ephemeral overlay in snapshots ---- */
+
+#define OVERLAY_MAX_BYTES (48u << 20) /* a unit stays well inside the unit table's limit */
+
+static int overlay_io(int fd, void *buf, size_t len, uint64_t off, int write)
+{
+	struct iovec v = {buf, len};
+	return rw_all(fd, &v, 1, off, len, write);
+}
+
+int blk_overlay_written(const struct blk_backend *be)
+{
+	if (!be->ephemeral || !be->written)
+		return 0;
+	for (uint64_t k = 0; k <= be->size / BLK_SECTOR / 8; k++)
+		if (be->written[k])
+			return 1;
+	return 0;
+}
+
+int blk_overlay_save(const struct blk_backend *be, struct unit_writer *w)
+{
+	uint64_t sectors = be->size / BLK_SECTOR, bytes = 0;
+	uint8_t buf[64 * BLK_SECTOR];
+	uw_u64(w, sectors);
+	for (uint64_t s = 0; s < sectors;) {
+		if (!bit(be->written, s)) {
+			s++;
+			continue;
+		}
+		uint64_t e = s;
+		while (e < sectors && e - s < 64 && bit(be->written, e))
+			e++;
+		size_t n = (size_t)(e - s) * BLK_SECTOR;
+		if ((bytes += n) > OVERLAY_MAX_BYTES || overlay_io(be->overlay_fd, buf, n, s * BLK_SECTOR, 0))
+			return -1;
+		uw_u64(w, s);
+		uw_u32(w, (uint32_t)(e - s));
+		uw_bytes(w, buf, n);
+		s = e;
+	}
+	uw_u64(w, UINT64_MAX); /* end */
+	return w->failed ? -1 : 0;
+}
+
+int blk_overlay_load(struct blk_backend *be, const uint8_t *data, size_t len)
+{
+	struct unit_reader r = {data, len, 0, 0};
+	uint64_t sectors = be->size / BLK_SECTOR;
+	uint8_t buf[64 * BLK_SECTOR];
+	if (!be->ephemeral || ur_u64(&r) != sectors)
+		return -1;
+	for (;;) {
+		uint64_t s = ur_u64(&r);
+		if (r.failed)
+			return -1;
+		if (s == UINT64_MAX)
+			return ur_done(&r) ? 0 : -1;
+		uint32_t n = ur_u32(&r);
+		if (r.failed || n == 0 || n > 64 || s >= sectors || n > sectors - s)
+			return -1;
+		ur_bytes(&r, buf, (size_t)n * BLK_SECTOR);
+		if (r.failed || overlay_io(be->overlay_fd, buf, (size_t)n * BLK_SECTOR, s * BLK_SECTOR, 1))
+			return -1;
+		set_bits(be->written, s, n);
+	}
 }
 
 /* ---- requests ---- */

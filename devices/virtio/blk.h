@@ -74,6 +74,23 @@ uint64_t blk_features(const struct blk_backend *be);
 
 extern const struct virtio_dev_ops virtio_blk_ops;
 
+struct unit_writer;
+
+/* 1 when be is ephemeral and its overlay holds any written sector. */
+int blk_overlay_written(const struct blk_backend *be);
+
+/*
+ * The overlay's written sectors as a snapshot unit (device quiesced).
+ * Returns 0, or -1 when it cannot be read or is over 48 MiB.
+ */
+int blk_overlay_save(const struct blk_backend *be, struct unit_writer *w);
+
+/*
+ * Put a saved overlay into ephemeral be's fresh overlay. Returns 0, or -1
+ * when the unit is malformed, does not fit the disk, or be is not ephemeral.
+ */
+int blk_overlay_load(struct blk_backend *be, const uint8_t *data, size_t len);
+
 /*
  * Handle one request chain (exposed for the fuzz target). Returns 0 with
  * *written set, or -1 after virtio_fault().

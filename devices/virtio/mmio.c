@@ -174,7 +174,7 @@ static void quiesce_locked(struct virtio_dev *d)
 		d->ops->quiesce(d);
 }
 
-void virtio_quiesce(struct virtio_dev *d)
+void virtio_drain(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->io_lock);
 	quiesce_locked(d);
@@ -452,7 +452,7 @@ enum { EV_CTL = VIRTIO_MAX_QUEUES, EV_BACKEND };
 int virtio_live(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
-	int live = (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	int live = !d->quiesced && (d->status & VIRTIO_STATUS_DRIVER_OK) &&
 		   !(d->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 	pthread_mutex_unlock(&d->lock);
 	return live;
@@ -603,9 +603,36 @@ void virtio_stop(struct virtio_dev *d)
 	wake_thread(d);
 	pthread_join(d->thread, NULL);
 	d->thread = 0;
-	virtio_quiesce(d);
+	virtio_drain(d);
 	if (d->ops->stop)
 		d->ops->stop(d);
+}
+
+void virtio_quiesce(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->io_lock); /* waits for the request being served */
+	quiesce_locked(d);		  /* and for those in flight elsewhere */
+	pthread_mutex_lock(&d->lock);
+	d->quiesced = 1;
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->io_lock);
+}
+
+void virtio_unquiesce(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->quiesced = 0;
+	pthread_mutex_unlock(&d->lock);
+	wake_thread(d); /* kicks that came meanwhile were left for now */
+}
+
+void virtio_restart(struct virtio_dev *d)
+{
+	if (d->thread)
+		return;
+	__atomic_store_n(&d->stop, 0, __ATOMIC_RELEASE);
+	virtio_start(d);
+	wake_thread(d); /* look at every queue: kicks may have come while it was stopped */
 }
 
 void virtio_start(struct virtio_dev *d)

@@ -97,6 +97,7 @@ struct virtio_dev {
 	int backend_polled;		/* I/O thread only: backend_fd is in the wait set */
 	int epfd;
 	int stop;
+	int quiesced;	 /* under lock: serve nothing (a snapshot is being taken) */
 	int thread_kind; /* enum thread_kind for seccomp */
 	pthread_t thread;
 };
@@ -137,6 +138,20 @@ int virtio_live(struct virtio_dev *d);
 void virtio_start(struct virtio_dev *d);
 
 /*
+ * Let the request being served and those in flight finish (their completions
+ * published), then serve nothing until virtio_unquiesce, which looks at every
+ * queue again.
+ */
+void virtio_quiesce(struct virtio_dev *d);
+void virtio_unquiesce(struct virtio_dev *d);
+
+/*
+ * Start the I/O thread again after virtio_stop (a snapshot, a restore) and
+ * have it look at every queue, as if the driver had kicked them all.
+ */
+void virtio_restart(struct virtio_dev *d);
+
+/*
  * Stop the I/O thread after the request it is serving, let the requests in
  * flight finish, and end the device's threads.
  */
@@ -145,9 +160,10 @@ void virtio_stop(struct virtio_dev *d);
 /*
  * Wait until d has no request in flight and every completion is published
  * (ops->quiesce under io_lock). The device stays quiet only while nothing
- * kicks it: pause the vCPUs first. virtio_save quiesces by itself.
+ * kicks it: pause the vCPUs first, or use virtio_quiesce. virtio_save drains
+ * by itself.
  */
-void virtio_quiesce(struct virtio_dev *d);
+void virtio_drain(struct virtio_dev *d);
 
 /*
  * The driver broke the rules: log one line naming the fault, set

@@ -45,7 +45,15 @@ expect_refusal 2 "at most 31" run --kernel "$K" -- $(seq 1 32)
 expect_refusal 2 "double quote" run --kernel "$K" -- sh -c 'echo "hi"'
 expect_refusal 2 "command line is" run --kernel "$K" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 expect_refusal 2 "unknown action" run --kernel "$K" --watchdog-action explode
-expect_refusal 2 "no snapshots yet" run --kernel "$K" --watchdog-action dump
+expect_refusal 2 "give --dump-to FILE" run --kernel "$K" --watchdog-action dump
+expect_refusal 2 "give --dump-to FILE" run --kernel "$K" --heartbeat 1s,action=dump
+expect_refusal 2 "does not exist" run --kernel "$K" --dump-to /nonexistent/dir/f
+expect_refusal 2 "is a directory" run --kernel "$K" --snapshot-on-ready adir
+expect_refusal 2 "snapshot-key nokey" run --kernel "$K" --snapshot-key nokey
+expect_refusal 2 "needs a snapshot FILE" restore
+expect_refusal 2 "lazy, full or none" restore x --verify sometimes
+expect_refusal 2 "unknown option" restore x --frobnicate
+expect_refusal 2 "usage" inspect
 expect_refusal 2 "interval must be" run --kernel "$K" --heartbeat 0
 expect_refusal 2 "interval must be" run --kernel "$K" --heartbeat 5000m
 expect_refusal 2 "not a duration" run --kernel "$K" --heartbeat soon
