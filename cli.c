@@ -23,8 +23,8 @@ void cli_usage(FILE *f)
 	      "               [--snapshot-on-ready FILE] [--dump-to FILE] [--snapshot-key KEYFILE]\n"
 	      "               [-- GUEST-COMMAND...]\n"
 	      "       vmm restore FILE [--verify lazy|full|none] [--api SOCKET] [--snapshot-key KEYFILE]\n"
-	      "               [--disk PATH[,ro][,ephemeral]]... [--console stdio|none|FILE]\n"
-	      "               [--seccomp on|log|off] [-- GUEST-COMMAND...]\n"
+	      "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
+	      "               [--console stdio|none|FILE] [--seccomp on|log|off] [-- GUEST-COMMAND...]\n"
 	      "       vmm inspect FILE [--snapshot-key KEYFILE]\n"
 	      "       vmm ctl SOCKET status|pause|resume|quit|events\n"
 	      "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
@@ -91,7 +91,7 @@ void cli_parse_disk(char *arg, struct vm_config *cfg)
 }
 
 /* --net tap=NAME[,mac=MAC] */
-static void parse_net(char *arg, struct vm_config *cfg)
+void cli_parse_net(char *arg, struct vm_config *cfg)
 {
 	if (cfg->nnets == VMM_MAX_NETS)
 		die_usage("--net %s: at most %d network devices", arg, VMM_MAX_NETS);
@@ -319,7 +319,7 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		} else if (strcmp(flag, "--disk") == 0) {
 			cli_parse_disk((char *)option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--net") == 0) {
-			parse_net((char *)option_value(argc, argv, &i, flag), cfg);
+			cli_parse_net((char *)option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--seccomp") == 0) {
 			const char *v = option_value(argc, argv, &i, flag);
 			if (strcmp(v, "on") == 0)

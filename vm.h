@@ -219,6 +219,7 @@ void vmm_common_setup(struct vm *vm);
 
 /* Open every --disk of cfg into vm->blk (exits 2 on problems). */
 void vmm_open_disks(struct vm *vm, const struct vm_config *cfg);
+void vmm_open_nets(struct vm *vm, const struct vm_config *cfg);
 
 /* The console's descriptor for cfg: 1, a new file, or -1 for none. */
 int vmm_open_console(const struct vm_config *cfg);

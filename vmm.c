@@ -328,7 +328,7 @@ void vmm_open_disks(struct vm *vm, const struct vm_config *cfg)
 }
 
 /* Open every --net's tap before anything starts (exit 2 naming the tap if refused). */
-static void open_nets(struct vm *vm, const struct vm_config *cfg)
+void vmm_open_nets(struct vm *vm, const struct vm_config *cfg)
 {
 	for (int i = 0; i < cfg->nnets; i++) {
 		const struct net_config *nc = &cfg->nets[i];
@@ -512,7 +512,7 @@ int cmd_run(int argc, char **argv)
 		die_usage("--kernel %s: %s", cfg.kernel, err);
 	b->initrd_fd = cfg.initrd ? open_initrd(cfg.initrd, &b->initrd_size) : -1;
 	vmm_open_disks(vm, &cfg);
-	open_nets(vm, &cfg);
+	vmm_open_nets(vm, &cfg);
 	check_mem(cfg.mem);
 	vm->cfg = &cfg;
 	vm->kvm_fd = vm->vm_fd = -1;

@@ -42,13 +42,22 @@ void machine_unit_save(const struct vm *vm, struct unit_writer *w)
 		uw_u8(w, (uint8_t)c->disks[i].ro);
 		uw_u8(w, (uint8_t)c->disks[i].ephemeral);
 	}
+	uw_u32(w, (uint32_t)c->nnets);
 	uw_u32(w, (uint32_t)vm->nvirtio);
 	for (int i = 0; i < vm->nvirtio; i++)
 		uw_u32(w, vm->virtio[i]->ops->device_id);
 }
 
-int machine_unit_decode(const uint8_t *data, size_t len, struct machine_unit *m, char *err,
-			size_t errlen)
+/* The virtio device id at slot i: disks, then network devices, then rng. */
+static uint32_t expected_device_id(const struct machine_unit *m, uint32_t i)
+{
+	if (i < m->ndisks)
+		return 2;
+	return i < m->ndisks + m->nnets ? 1 : 4;
+}
+
+int machine_unit_decode(const uint8_t *data, size_t len, uint32_t version, struct machine_unit *m,
+			char *err, size_t errlen)
 {
 	struct unit_reader r = {data, len, 0, 0};
 	memset(m, 0, sizeof(*m));
@@ -69,10 +78,17 @@ int machine_unit_decode(const uint8_t *data, size_t len, struct machine_unit *m,
 		m->disks[i].ro = ur_u8(&r);
 		m->disks[i].ephemeral = ur_u8(&r);
 	}
+	if (version >= 2)
+		m->nnets = ur_u32(&r);
+	if (r.failed || m->nnets > VMM_MAX_NETS) {
+		snprintf(err, errlen, "machine unit: %u network devices (at most %d)", m->nnets,
+			 VMM_MAX_NETS);
+		return -1;
+	}
 	m->nvirtio = ur_u32(&r);
-	if (r.failed || m->nvirtio != m->ndisks + 1) {
-		snprintf(err, errlen, "machine unit: %u virtio devices for %u disks", m->nvirtio,
-			 m->ndisks);
+	if (r.failed || m->nvirtio != m->ndisks + m->nnets + 1) {
+		snprintf(err, errlen, "machine unit: %u virtio devices for %u disks and %u nets",
+			 m->nvirtio, m->ndisks, m->nnets);
 		return -1;
 	}
 	for (uint32_t i = 0; i < m->nvirtio; i++)
@@ -87,7 +103,7 @@ int machine_unit_decode(const uint8_t *data, size_t len, struct machine_unit *m,
 		return -1;
 	}
 	for (uint32_t i = 0; i < m->nvirtio; i++)
-		if (m->device_ids[i] != (i < m->ndisks ? 2u : 4u)) {
+		if (m->device_ids[i] != expected_device_id(m, i)) {
 			snprintf(err, errlen, "machine unit: virtio device %u has id %u", i,
 				 m->device_ids[i]);
 			return -1;

@@ -77,7 +77,7 @@ static void parse_args(int argc, char **argv)
 			else
 				die_usage("--seccomp %s: on, log or off", v);
 		} else if (strcmp(flag, "--net") == 0) {
-			die_usage("--net is not supported by this build yet");
+			cli_parse_net((char *)VALUE(), &O.cfg);
 		} else {
 			die_usage("unknown option '%s' for vmm restore (see vmm --help)", a);
 		}
@@ -182,8 +182,9 @@ static void take_machine(const struct snap_file *f, struct machine_unit *m, stru
 {
 	char err[256];
 	const struct snap_unit *u = snap_find_unit(f, "machine", 0);
-	unit_version(u, MACHINE_UNIT_VERSION);
-	if (machine_unit_decode(u->data, u->length, m, err, sizeof(err)))
+	if (u->version < 1 || u->version > MACHINE_UNIT_VERSION)
+		unit_version(u, MACHINE_UNIT_VERSION);
+	if (machine_unit_decode(u->data, u->length, u->version, m, err, sizeof(err)))
 		die("%s: %s", O.file, err);
 	if (m->mem != f->mem_size || m->ncpus != f->ncpus)
 		die("%s: the machine unit (%llu bytes, %u vCPUs) contradicts the header", O.file,
@@ -198,6 +199,9 @@ static void take_machine(const struct snap_file *f, struct machine_unit *m, stru
 	if ((uint32_t)cfg->ndisks != m->ndisks)
 		die_usage("%s holds a VM with %u disk%s: give as many --disk (%d given)", O.file,
 			  m->ndisks, m->ndisks == 1 ? "" : "s", cfg->ndisks);
+	if ((uint32_t)cfg->nnets != m->nnets)
+		die_usage("%s holds a VM with %u network device%s: give as many --net (%d given)",
+			  O.file, m->nnets, m->nnets == 1 ? "" : "s", cfg->nnets);
 	if (cfg->watchdog_action == ACTION_DUMP || cfg->hb_action == ACTION_DUMP)
 		die_usage(
 		    "%s: its watchdog or heartbeat action is dump, which a restored VM cannot "
@@ -408,6 +412,7 @@ int cmd_restore(int argc, char **argv, struct vm *vm)
 	if (O.verify != VERIFY_LAZY)
 		close(fd);
 	vmm_open_disks(vm, &cfg);
+	vmm_open_nets(vm, &cfg);
 	check_disks(vm, &m);
 	load_overlays(vm, &f, &m);
 	int console_fd = vmm_open_console(&cfg);

@@ -9,7 +9,7 @@
 #include "format.h"
 #include "unit.h"
 
-#define MACHINE_UNIT_VERSION 1
+#define MACHINE_UNIT_VERSION 2 /* 2: network devices; 1 is still read */
 
 struct snap_result {
 	uint64_t file_bytes; /* the file's logical size */
@@ -42,6 +42,7 @@ struct machine_unit {
 		uint64_t size;
 		uint8_t ro, ephemeral;
 	} disks[VMM_MAX_DISKS];
+	uint32_t nnets;
 	uint32_t nvirtio;
 	uint32_t device_ids[VIRTIO_MAX_DEVICES];
 };
@@ -49,8 +50,8 @@ struct machine_unit {
 void machine_unit_save(const struct vm *vm, struct unit_writer *w);
 
 /* Decode and range-check. Returns 0 or -1 with a reason in err. */
-int machine_unit_decode(const uint8_t *data, size_t len, struct machine_unit *m, char *err,
-			size_t errlen);
+int machine_unit_decode(const uint8_t *data, size_t len, uint32_t version, struct machine_unit *m,
+			char *err, size_t errlen);
 
 /* Call fn for every device on the buses in save order, with its instance number. */
 typedef int (*device_fn)(void *ctx, const struct bus_range *r, uint32_t instance);

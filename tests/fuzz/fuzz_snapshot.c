@@ -70,7 +70,7 @@ static void decode_units(const struct snap_file *f)
 		const struct snap_unit *u = &f->units[i];
 		if (!strcmp(u->name, "machine")) {
 			struct machine_unit m;
-			machine_unit_decode(u->data, u->length, &m, err, sizeof(err));
+			machine_unit_decode(u->data, u->length, u->version, &m, err, sizeof(err));
 		} else if (!strcmp(u->name, "vcpu")) {
 			struct vcpu_state s;
 			vcpu_state_decode(u->data, u->length, &s, err, sizeof(err));
