@@ -17,6 +17,7 @@
 #ifndef VMM_SNAPSHOT_FORMAT_H
 #define VMM_SNAPSHOT_FORMAT_H
 
+#include "boot/le.h"
 #include "digest.h"
 
 #include <stddef.h>
@@ -145,19 +146,7 @@ struct snap_feature_leaf {
 };
 extern const struct snap_feature_leaf snap_feature_leaves[SNAP_NFEAT];
 
-/* Little-endian field access. */
-static inline uint64_t snap_get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static inline void snap_put(uint8_t *p, int n, uint64_t v)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+/* Format a reason into err (errlen bytes) and return -1: the parsers' and writers' error path. */
+int snap_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

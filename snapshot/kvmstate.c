@@ -17,15 +17,6 @@
 #define MSR_TSC_DEADLINE 0x6e0
 #define TSC_PPM_TOLERANCE 250 /* as QEMU and Firecracker: closer rates need no scaling */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* MSRs that are guest state (Firecracker's list, FACTS.md 4.4); others are not saved. */
 static int msr_saved(uint32_t i)
 {
@@ -102,10 +93,10 @@ static int read_msrs(struct vcpu *v, struct kvm_msrs **out, char *err, size_t er
 {
 	struct kvm_msr_list *l = saved_msr_list(v->vm);
 	if (!l)
-		return fail(err, errlen, "KVM_GET_MSR_INDEX_LIST failed: %s", strerror(errno));
+		return snap_fail(err, errlen, "KVM_GET_MSR_INDEX_LIST failed: %s", strerror(errno));
 	struct kvm_msrs *m = calloc(1, sizeof(*m) + l->nmsrs * sizeof(m->entries[0]));
 	if (!m)
-		return fail(err, errlen, "out of memory for MSRs");
+		return snap_fail(err, errlen, "out of memory for MSRs");
 	m->nmsrs = l->nmsrs;
 	for (uint32_t i = 0; i < l->nmsrs; i++)
 		m->entries[i].index = l->indices[i];
@@ -113,8 +104,8 @@ static int read_msrs(struct vcpu *v, struct kvm_msrs **out, char *err, size_t er
 		int r = ioctl(v->fd, KVM_GET_MSRS, m);
 		if (r < 0) {
 			free(m);
-			return fail(err, errlen, "vCPU %d: KVM_GET_MSRS failed: %s", v->id,
-				    strerror(errno));
+			return snap_fail(err, errlen, "vCPU %d: KVM_GET_MSRS failed: %s", v->id,
+					 strerror(errno));
 		}
 		if ((uint32_t)r == m->nmsrs)
 			break;
@@ -129,8 +120,8 @@ static int read_msrs(struct vcpu *v, struct kvm_msrs **out, char *err, size_t er
 #define GET(req, what, p)                                                                          \
 	do {                                                                                       \
 		if (ioctl(v->fd, req, p) < 0)                                                      \
-			return fail(err, errlen, "vCPU %d: %s failed: %s", v->id, what,            \
-				    strerror(errno));                                              \
+			return snap_fail(err, errlen, "vCPU %d: %s failed: %s", v->id, what,       \
+					 strerror(errno));                                         \
 	} while (0)
 
 static int save_cpuid(struct vcpu *v, struct unit_writer *w, char *err, size_t errlen)
@@ -151,12 +142,12 @@ static int save_xsave(struct vcpu *v, struct unit_writer *w, char *err, size_t e
 	kvm_snapshot_caps(v->vm, &caps, &size);
 	uint8_t *x = calloc(1, size);
 	if (!x)
-		return fail(err, errlen, "out of memory for XSAVE");
+		return snap_fail(err, errlen, "out of memory for XSAVE");
 	int r = ioctl(v->fd, size > 4096 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x);
 	if (r < 0) {
 		free(x);
-		return fail(err, errlen, "vCPU %d: KVM_GET_XSAVE failed: %s", v->id,
-			    strerror(errno));
+		return snap_fail(err, errlen, "vCPU %d: KVM_GET_XSAVE failed: %s", v->id,
+				 strerror(errno));
 	}
 	uw_u32(w, size);
 	uw_bytes(w, x, size);
@@ -207,14 +198,14 @@ int vm_state_save(struct vm *vm, struct unit_writer *w, char *err, size_t errlen
 	struct vm_state s;
 	memset(&s, 0, sizeof(s));
 	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &s.pit) < 0)
-		return fail(err, errlen, "KVM_GET_PIT2 failed: %s", strerror(errno));
+		return snap_fail(err, errlen, "KVM_GET_PIT2 failed: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &s.clock) < 0)
-		return fail(err, errlen, "KVM_GET_CLOCK failed: %s", strerror(errno));
+		return snap_fail(err, errlen, "KVM_GET_CLOCK failed: %s", strerror(errno));
 	for (uint32_t i = 0; i < 3; i++) {
 		s.chip[i].chip_id = i;
 		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &s.chip[i]) < 0)
-			return fail(err, errlen, "KVM_GET_IRQCHIP %u failed: %s", i,
-				    strerror(errno));
+			return snap_fail(err, errlen, "KVM_GET_IRQCHIP %u failed: %s", i,
+					 strerror(errno));
 	}
 	uw_bytes(w, &s.pit, sizeof(s.pit));
 	uw_u64(w, s.clock.clock);
@@ -242,27 +233,29 @@ static int decode_tail(struct unit_reader *r, struct vcpu_state *s, char *err, s
 	ur_bytes(r, &s->lapic, sizeof(s->lapic));
 	s->nmsrs = ur_u32(r);
 	if (r->failed || s->nmsrs > MAX_MSRS)
-		return fail(err, errlen, "vCPU unit: %u MSRs (at most %d)", s->nmsrs, MAX_MSRS);
+		return snap_fail(err, errlen, "vCPU unit: %u MSRs (at most %d)", s->nmsrs,
+				 MAX_MSRS);
 	s->msrs = calloc(s->nmsrs + 1, sizeof(*s->msrs));
 	if (!s->msrs)
-		return fail(err, errlen, "out of memory");
+		return snap_fail(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < s->nmsrs; i++) {
 		s->msrs[i].index = ur_u32(r);
 		s->msrs[i].data = ur_u64(r);
 		if (!r->failed && !msr_saved(s->msrs[i].index))
-			return fail(err, errlen,
-				    "vCPU unit: MSR 0x%x is not guest state vmm restores",
-				    s->msrs[i].index);
+			return snap_fail(err, errlen,
+					 "vCPU unit: MSR 0x%x is not guest state vmm restores",
+					 s->msrs[i].index);
 	}
 	s->mp.mp_state = ur_u32(r);
 	ur_bytes(r, &s->events, sizeof(s->events));
 	s->tsc_khz = ur_u32(r);
 	if (!ur_done(r))
-		return fail(err, errlen, "vCPU unit is %s", r->failed ? "truncated" : "too long");
+		return snap_fail(err, errlen, "vCPU unit is %s",
+				 r->failed ? "truncated" : "too long");
 	if (s->mp.mp_state > KVM_MP_STATE_AP_RESET_HOLD)
-		return fail(err, errlen, "vCPU unit: MP state %u unknown", s->mp.mp_state);
+		return snap_fail(err, errlen, "vCPU unit: MP state %u unknown", s->mp.mp_state);
 	if (s->xcrs.nr_xcrs > KVM_MAX_XCRS)
-		return fail(err, errlen, "vCPU unit: %u XCRs", s->xcrs.nr_xcrs);
+		return snap_fail(err, errlen, "vCPU unit: %u XCRs", s->xcrs.nr_xcrs);
 	return 0;
 }
 
@@ -273,21 +266,22 @@ int vcpu_state_decode(const uint8_t *data, size_t len, struct vcpu_state *s, cha
 	memset(s, 0, sizeof(*s));
 	uint32_t nent = ur_u32(&r);
 	if (r.failed || nent == 0 || nent > MAX_CPUID)
-		return fail(err, errlen, "vCPU unit: %u CPUID entries (1..%d)", nent, MAX_CPUID);
+		return snap_fail(err, errlen, "vCPU unit: %u CPUID entries (1..%d)", nent,
+				 MAX_CPUID);
 	s->cpuid = calloc(1, sizeof(*s->cpuid) + nent * sizeof(s->cpuid->entries[0]));
 	if (!s->cpuid)
-		return fail(err, errlen, "out of memory");
+		return snap_fail(err, errlen, "out of memory");
 	s->cpuid->nent = nent;
 	ur_bytes(&r, s->cpuid->entries, nent * sizeof(s->cpuid->entries[0]));
 	ur_bytes(&r, &s->regs, sizeof(s->regs));
 	ur_bytes(&r, &s->sregs, sizeof(s->sregs));
 	s->xsave_size = ur_u32(&r);
 	if (r.failed || s->xsave_size < 4096 || s->xsave_size > (1u << 20))
-		return fail(err, errlen, "vCPU unit: XSAVE size %u outside 4 KiB..1 MiB",
-			    s->xsave_size);
+		return snap_fail(err, errlen, "vCPU unit: XSAVE size %u outside 4 KiB..1 MiB",
+				 s->xsave_size);
 	s->xsave = calloc(1, s->xsave_size);
 	if (!s->xsave)
-		return fail(err, errlen, "out of memory");
+		return snap_fail(err, errlen, "out of memory");
 	ur_bytes(&r, s->xsave, s->xsave_size);
 	return decode_tail(&r, s, err, errlen);
 }
@@ -303,7 +297,7 @@ int vm_state_decode(const uint8_t *data, size_t len, struct vm_state *s, char *e
 		ur_bytes(&r, &s->chip[i].chip, sizeof(s->chip[i].chip));
 	}
 	if (!ur_done(&r))
-		return fail(err, errlen, "VM unit is %s", r.failed ? "truncated" : "too long");
+		return snap_fail(err, errlen, "VM unit is %s", r.failed ? "truncated" : "too long");
 	return 0;
 }
 
@@ -359,17 +353,17 @@ int vcpu_state_compatible(struct vm *vm, const struct vcpu_state *s, uint32_t xs
 		uint32_t missing = saved & ~have & ~feature_exempt((uint32_t)w);
 		if (missing) {
 			int bit = __builtin_ctz(missing);
-			return fail(err, errlen,
-				    "incompatible host: the guest uses %s bit %d, which "
-				    "this host's KVM does not offer",
-				    f->name, bit);
+			return snap_fail(err, errlen,
+					 "incompatible host: the guest uses %s bit %d, which "
+					 "this host's KVM does not offer",
+					 f->name, bit);
 		}
 	}
 	if (s->xsave_size > xsave_size)
-		return fail(err, errlen,
-			    "incompatible host: XSAVE state of %u bytes, this host's KVM "
-			    "holds %u",
-			    s->xsave_size, xsave_size);
+		return snap_fail(err, errlen,
+				 "incompatible host: XSAVE state of %u bytes, this host's KVM "
+				 "holds %u",
+				 s->xsave_size, xsave_size);
 	return 0;
 }
 
@@ -378,8 +372,8 @@ int vcpu_state_compatible(struct vm *vm, const struct vcpu_state *s, uint32_t xs
 #define SET(req, what, p)                                                                          \
 	do {                                                                                       \
 		if (ioctl(v->fd, req, p) < 0)                                                      \
-			return fail(err, errlen, "vCPU %d: %s failed: %s", v->id, what,            \
-				    strerror(errno));                                              \
+			return snap_fail(err, errlen, "vCPU %d: %s failed: %s", v->id, what,       \
+					 strerror(errno));                                         \
 	} while (0)
 
 static int restore_tsc_khz(struct vcpu *v, uint32_t saved, char *err, size_t errlen)
@@ -392,10 +386,10 @@ static int restore_tsc_khz(struct vcpu *v, uint32_t saved, char *err, size_t err
 	if (diff * 1000000ull <= (uint64_t)saved * TSC_PPM_TOLERANCE)
 		return 0;
 	if (ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)saved) < 0)
-		return fail(err, errlen,
-			    "incompatible host: its TSC runs at %d kHz, the snapshot's at "
-			    "%u kHz, and KVM cannot scale it (%s)",
-			    host, saved, strerror(errno));
+		return snap_fail(err, errlen,
+				 "incompatible host: its TSC runs at %d kHz, the snapshot's at "
+				 "%u kHz, and KVM cannot scale it (%s)",
+				 host, saved, strerror(errno));
 	return 0;
 }
 
@@ -403,7 +397,7 @@ static int restore_msrs(struct vcpu *v, const struct vcpu_state *s, char *err, s
 {
 	struct kvm_msrs *m = calloc(1, sizeof(*m) + (s->nmsrs + 1) * sizeof(m->entries[0]));
 	if (!m)
-		return fail(err, errlen, "out of memory");
+		return snap_fail(err, errlen, "out of memory");
 	/* The TSC deadline is compared with the TSC when written: it goes last, alone. */
 	struct kvm_msr_entry deadline = {0};
 	int has_deadline = 0;
@@ -426,8 +420,8 @@ static int restore_msrs(struct vcpu *v, const struct vcpu_state *s, char *err, s
 		if (r != (int)m->nmsrs) {
 			uint32_t bad = r >= 0 ? m->entries[r].index : 0;
 			free(m);
-			return fail(err, errlen, "vCPU %d: KVM_SET_MSRS refused MSR 0x%x", v->id,
-				    bad);
+			return snap_fail(err, errlen, "vCPU %d: KVM_SET_MSRS refused MSR 0x%x",
+					 v->id, bad);
 		}
 	}
 	free(m);
@@ -440,13 +434,13 @@ static int restore_xsave(struct vcpu *v, const struct vcpu_state *s, char *err, 
 	kvm_snapshot_caps(v->vm, &caps, &size);
 	uint8_t *x = calloc(1, size > s->xsave_size ? size : s->xsave_size);
 	if (!x)
-		return fail(err, errlen, "out of memory");
+		return snap_fail(err, errlen, "out of memory");
 	memcpy(x, s->xsave, s->xsave_size);
 	int r = ioctl(v->fd, KVM_SET_XSAVE, x);
 	free(x);
 	if (r < 0)
-		return fail(err, errlen, "vCPU %d: KVM_SET_XSAVE failed: %s", v->id,
-			    strerror(errno));
+		return snap_fail(err, errlen, "vCPU %d: KVM_SET_XSAVE failed: %s", v->id,
+				 strerror(errno));
 	return 0;
 }
 
@@ -472,14 +466,14 @@ int vcpu_state_restore(struct vcpu *v, const struct vcpu_state *s, char *err, si
 int vm_state_restore(struct vm *vm, const struct vm_state *s, char *err, size_t errlen)
 {
 	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &s->pit) < 0)
-		return fail(err, errlen, "KVM_SET_PIT2 failed: %s", strerror(errno));
+		return snap_fail(err, errlen, "KVM_SET_PIT2 failed: %s", strerror(errno));
 	/* Flags 0: guest monotonic time continues from the saved value (FACTS.md 4.5). */
 	struct kvm_clock_data c = {.clock = s->clock.clock};
 	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &c) < 0)
-		return fail(err, errlen, "KVM_SET_CLOCK failed: %s", strerror(errno));
+		return snap_fail(err, errlen, "KVM_SET_CLOCK failed: %s", strerror(errno));
 	for (int i = 0; i < 3; i++)
 		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &s->chip[i]) < 0)
-			return fail(err, errlen, "KVM_SET_IRQCHIP %d failed: %s", i,
-				    strerror(errno));
+			return snap_fail(err, errlen, "KVM_SET_IRQCHIP %d failed: %s", i,
+					 strerror(errno));
 	return 0;
 }

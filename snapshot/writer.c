@@ -24,15 +24,6 @@
 
 #define PROGRESS_MIN_MEM (1ull << 30) /* guests this big report progress */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- units ---- */
 
 static size_t unit_begin(struct unit_writer *w, const char *name, uint32_t instance,
@@ -54,7 +45,7 @@ static void unit_end(struct unit_writer *w, size_t start)
 	if (w->failed)
 		return;
 	uint32_t len = (uint32_t)(w->len - start - SNAP_UNIT_HDR);
-	snap_put(w->buf + start + 28, 4, len);
+	put_le(w->buf + start + 28, len, 4);
 	static const uint8_t zero[8];
 	uw_bytes(w, zero, (8 - (len & 7)) & 7);
 }
@@ -98,16 +89,16 @@ static int build_units(struct vm *vm, struct unit_writer *w, uint32_t *count, ch
 			continue;
 		s = unit_begin(w, "blk-overlay", (uint32_t)i, 1, 0);
 		if (blk_overlay_save(&vm->blk[i].be, w))
-			return fail(err, errlen,
-				    "disk %s: its ephemeral overlay cannot be saved "
-				    "(unreadable, or more than 48 MiB written)",
-				    vm->blk[i].be.path);
+			return snap_fail(err, errlen,
+					 "disk %s: its ephemeral overlay cannot be saved "
+					 "(unreadable, or more than 48 MiB written)",
+					 vm->blk[i].be.path);
 		unit_end(w, s);
 		b.count++;
 	}
 	*count = b.count;
 	if (w->failed)
-		return fail(err, errlen, "out of memory building the units");
+		return snap_fail(err, errlen, "out of memory building the units");
 	return 0;
 }
 
@@ -117,17 +108,17 @@ static void host_cpu_facts(uint8_t *h)
 {
 	unsigned a, b, c, d;
 	__cpuid(0, a, b, c, d);
-	snap_put(h + H_VENDOR, 4, b);
-	snap_put(h + H_VENDOR + 4, 4, d);
-	snap_put(h + H_VENDOR + 8, 4, c);
+	put_le(h + H_VENDOR, b, 4);
+	put_le(h + H_VENDOR + 4, d, 4);
+	put_le(h + H_VENDOR + 8, c, 4);
 	__cpuid(1, a, b, c, d);
-	snap_put(h + H_SIGNATURE, 4, a);
+	put_le(h + H_SIGNATURE, a, 4);
 	for (int i = 0; i < SNAP_NFEAT; i++) {
 		const struct snap_feature_leaf *f = &snap_feature_leaves[i];
 		unsigned r[4] = {0, 0, 0, 0};
 		if ((uint32_t)__get_cpuid_max(f->leaf & 0x80000000u, NULL) >= f->leaf)
 			__cpuid_count(f->leaf, f->index, r[0], r[1], r[2], r[3]);
-		snap_put(h + H_FEATURES + 4 * i, 4, r[f->reg]);
+		put_le(h + H_FEATURES + 4 * i, r[f->reg], 4);
 	}
 }
 
@@ -140,38 +131,38 @@ static void build_header(struct vm *vm, const struct layout *l, uint8_t *h)
 {
 	memset(h, 0, SNAP_HEADER_SIZE);
 	memcpy(h + H_MAGIC, SNAP_MAGIC, 8);
-	snap_put(h + H_VERSION, 4, SNAP_VERSION);
-	snap_put(h + H_HEADER_SIZE, 4, SNAP_HEADER_SIZE);
-	snap_put(h + H_FLAGS, 4, vm->cfg->snapshot_key ? SNAP_F_HMAC : 0);
+	put_le(h + H_VERSION, SNAP_VERSION, 4);
+	put_le(h + H_HEADER_SIZE, SNAP_HEADER_SIZE, 4);
+	put_le(h + H_FLAGS, vm->cfg->snapshot_key ? SNAP_F_HMAC : 0, 4);
 	host_cpu_facts(h);
 	uint32_t caps, xsave;
 	kvm_snapshot_caps(vm, &caps, &xsave);
-	snap_put(h + H_KVM_CAPS, 4, caps);
-	snap_put(h + H_XSAVE_SIZE, 4, xsave);
+	put_le(h + H_KVM_CAPS, caps, 4);
+	put_le(h + H_XSAVE_SIZE, xsave, 4);
 	int khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
-	snap_put(h + H_TSC_KHZ, 4, khz > 0 ? (uint32_t)khz : 0);
-	snap_put(h + H_NCPUS, 4, (uint32_t)vm->ncpus);
-	snap_put(h + H_MEM_SIZE, 8, vm->mem.size);
-	snap_put(h + H_UNITS_OFFSET, 8, SNAP_HEADER_SIZE);
-	snap_put(h + H_UNITS_SIZE, 8, l->units_size);
-	snap_put(h + H_UNIT_COUNT, 4, l->nunits);
+	put_le(h + H_TSC_KHZ, khz > 0 ? (uint32_t)khz : 0, 4);
+	put_le(h + H_NCPUS, (uint32_t)vm->ncpus, 4);
+	put_le(h + H_MEM_SIZE, vm->mem.size, 8);
+	put_le(h + H_UNITS_OFFSET, SNAP_HEADER_SIZE, 8);
+	put_le(h + H_UNITS_SIZE, l->units_size, 8);
+	put_le(h + H_UNIT_COUNT, l->nunits, 4);
 	uint32_t nreg = vm->mem.high_size ? 2 : 1;
-	snap_put(h + H_NREGIONS, 4, nreg);
-	snap_put(h + H_REGIONS, 8, 0);
-	snap_put(h + H_REGIONS + 8, 8, vm->mem.low_size);
-	snap_put(h + H_REGIONS + 16, 8, l->mem_offset);
+	put_le(h + H_NREGIONS, nreg, 4);
+	put_le(h + H_REGIONS, 0, 8);
+	put_le(h + H_REGIONS + 8, vm->mem.low_size, 8);
+	put_le(h + H_REGIONS + 16, l->mem_offset, 8);
 	if (nreg == 2) {
-		snap_put(h + H_REGIONS + 24, 8, MMIO_GAP_END);
-		snap_put(h + H_REGIONS + 32, 8, vm->mem.high_size);
-		snap_put(h + H_REGIONS + 40, 8, l->mem_offset + vm->mem.low_size);
+		put_le(h + H_REGIONS + 24, MMIO_GAP_END, 8);
+		put_le(h + H_REGIONS + 32, vm->mem.high_size, 8);
+		put_le(h + H_REGIONS + 40, l->mem_offset + vm->mem.low_size, 8);
 	}
-	snap_put(h + H_CHUNK_SIZE, 4, SNAP_CHUNK);
-	snap_put(h + H_CHUNK_COUNT, 4, l->chunks);
-	snap_put(h + H_FOOTER_OFFSET, 8, l->footer_offset);
-	snap_put(h + H_FOOTER_SIZE, 8, l->footer_size);
+	put_le(h + H_CHUNK_SIZE, SNAP_CHUNK, 4);
+	put_le(h + H_CHUNK_COUNT, l->chunks, 4);
+	put_le(h + H_FOOTER_OFFSET, l->footer_offset, 8);
+	put_le(h + H_FOOTER_SIZE, l->footer_size, 8);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snap_put(h + H_CREATED_NS, 8, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	put_le(h + H_CREATED_NS, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, 8);
 }
 
 /* ---- file ---- */
@@ -312,8 +303,8 @@ static int write_footer(struct vm *vm, int fd, const struct layout *l, const uin
 {
 	size_t covered = F_DIGESTS + (size_t)DIGEST_LEN * l->chunks;
 	memcpy(footer + F_MAGIC, SNAP_FOOTER_MAGIC, 8);
-	snap_put(footer + F_UNIT_COUNT, 4, l->nunits);
-	snap_put(footer + F_CHUNK_COUNT, 4, l->chunks);
+	put_le(footer + F_UNIT_COUNT, l->nunits, 4);
+	put_le(footer + F_CHUNK_COUNT, l->chunks, 4);
 	struct digest_sha256 d;
 	digest_sha256_init(&d);
 	digest_sha256_update(&d, header, SNAP_HEADER_SIZE);
@@ -346,7 +337,7 @@ static int write_file(struct vm *vm, int fd, struct unit_writer *units, uint32_t
 	uint8_t *footer = calloc(1, (size_t)l.footer_size);
 	int rc = -1;
 	if (!header || !footer) {
-		fail(err, errlen, "out of memory for the header and footer");
+		snap_fail(err, errlen, "out of memory for the header and footer");
 		goto out;
 	}
 	build_header(vm, &l, header);
@@ -354,7 +345,7 @@ static int write_file(struct vm *vm, int fd, struct unit_writer *units, uint32_t
 	    pwrite_all(fd, units->buf, units->len, SNAP_HEADER_SIZE) ||
 	    write_memory(vm, fd, &l, footer + F_DIGESTS, &res->data_bytes) ||
 	    write_footer(vm, fd, &l, header, units, footer) || fsync(fd) < 0) {
-		fail(err, errlen, "writing failed: %s", strerror(errno));
+		snap_fail(err, errlen, "writing failed: %s", strerror(errno));
 		goto out;
 	}
 	res->file_bytes = l.file_size;
@@ -384,7 +375,7 @@ static int write_snapshot(struct vm *vm, const char *path, struct snap_result *r
 	struct unit_writer units = {0};
 	uint32_t nunits = 0;
 	if (strlen(path) >= 4096)
-		return fail(err, errlen, "path is too long");
+		return snap_fail(err, errlen, "path is too long");
 	if (build_units(vm, &units, &nunits, err, errlen)) {
 		uw_free(&units);
 		return -1;
@@ -396,13 +387,14 @@ static int write_snapshot(struct vm *vm, const char *path, struct snap_result *r
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		uw_free(&units);
-		return fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return snap_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	}
 	int rc = write_file(vm, fd, &units, nunits, res, err, errlen);
 	uw_free(&units);
 	close(fd);
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = fail(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		rc = snap_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(errno));
 	if (rc) {
 		unlink(tmp);
 		return -1;

@@ -41,8 +41,8 @@ static void fix_hash(uint8_t *b, size_t len)
 {
 	if (len < SNAP_HEADER_SIZE)
 		return;
-	uint64_t usize = snap_get(b + H_UNITS_SIZE, 8), fo = snap_get(b + H_FOOTER_OFFSET, 8);
-	uint64_t chunks = snap_get(b + H_CHUNK_COUNT, 4);
+	uint64_t usize = get_le(b + H_UNITS_SIZE, 8), fo = get_le(b + H_FOOTER_OFFSET, 8);
+	uint64_t chunks = get_le(b + H_CHUNK_COUNT, 4);
 	uint64_t covered = F_DIGESTS + DIGEST_LEN * chunks;
 	if (usize > len - SNAP_HEADER_SIZE || fo > len || covered + DIGEST_LEN > len - fo)
 		return;
