@@ -91,6 +91,18 @@ void cli_parse_disk(char *arg, struct vm_config *cfg)
 }
 
 /* --net tap=NAME[,mac=MAC] */
+void cli_parse_seccomp(const char *v, struct vm_config *cfg)
+{
+	if (strcmp(v, "on") == 0)
+		cfg->seccomp = SECCOMP_ON;
+	else if (strcmp(v, "log") == 0)
+		cfg->seccomp = SECCOMP_LOG;
+	else if (strcmp(v, "off") == 0)
+		cfg->seccomp = SECCOMP_OFF;
+	else
+		die_usage("--seccomp %s: on, log or off", v);
+}
+
 void cli_parse_net(char *arg, struct vm_config *cfg)
 {
 	if (cfg->nnets == VMM_MAX_NETS)
@@ -321,15 +333,7 @@ void cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		} else if (strcmp(flag, "--net") == 0) {
 			cli_parse_net((char *)option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--seccomp") == 0) {
-			const char *v = option_value(argc, argv, &i, flag);
-			if (strcmp(v, "on") == 0)
-				cfg->seccomp = SECCOMP_ON;
-			else if (strcmp(v, "log") == 0)
-				cfg->seccomp = SECCOMP_LOG;
-			else if (strcmp(v, "off") == 0)
-				cfg->seccomp = SECCOMP_OFF;
-			else
-				die_usage("--seccomp %s: on, log or off", v);
+			cli_parse_seccomp(option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--watchdog-action") == 0) {
 			parse_watchdog_action(option_value(argc, argv, &i, flag), cfg);
 		} else if (strcmp(flag, "--heartbeat") == 0) {

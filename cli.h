@@ -28,6 +28,8 @@ void cli_load_key(const char *path, struct vm_config *cfg);
 
 /* Parse one --disk value into cfg (exits 2 on mistakes). */
 void cli_parse_disk(char *arg, struct vm_config *cfg);
+/* --seccomp on|log|off, for run and restore. */
+void cli_parse_seccomp(const char *v, struct vm_config *cfg);
 /* --net tap=NAME[,mac=MAC], for run and restore. */
 void cli_parse_net(char *arg, struct vm_config *cfg);
 

@@ -67,15 +67,7 @@ static void parse_args(int argc, char **argv)
 		} else if (strcmp(flag, "--console") == 0) {
 			cli_parse_console(VALUE(), &O.cfg);
 		} else if (strcmp(flag, "--seccomp") == 0) {
-			const char *v = VALUE();
-			if (strcmp(v, "on") == 0)
-				O.cfg.seccomp = SECCOMP_ON;
-			else if (strcmp(v, "log") == 0)
-				O.cfg.seccomp = SECCOMP_LOG;
-			else if (strcmp(v, "off") == 0)
-				O.cfg.seccomp = SECCOMP_OFF;
-			else
-				die_usage("--seccomp %s: on, log or off", v);
+			cli_parse_seccomp(VALUE(), &O.cfg);
 		} else if (strcmp(flag, "--net") == 0) {
 			cli_parse_net((char *)VALUE(), &O.cfg);
 		} else {
