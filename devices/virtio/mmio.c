@@ -43,7 +43,7 @@
 #define REG_CONFIG_GENERATION 0x0fc
 #define REG_CONFIG 0x100
 
-#define MAGIC 0x74726976 /* "virt" */
+#define MAGIC 0x74726976  /* "virt" */
 #define VENDOR 0x554d4d56 /* "VMMU" */
 #define INT_USED 1
 #define INT_CONFIG 2
@@ -66,9 +66,21 @@ static void raise_interrupt(struct virtio_dev *d, uint32_t bit)
 	(void)r;
 }
 
+/*
+ * The device whose queues this I/O thread is serving right now: its used
+ * interrupts wait until the pass ends, so that one interrupt covers every
+ * queue the pass touched (on virtio-mmio each interrupt costs the guest a
+ * status read and an acknowledge, both exits).
+ */
+static __thread struct virtio_dev *serving;
+
 void virtio_notify(struct virtio_dev *d, struct virtq *q)
 {
-	if (virtq_should_notify(q))
+	if (!virtq_should_notify(q))
+		return;
+	if (serving == d)
+		d->irq_deferred = 1;
+	else
 		raise_interrupt(d, INT_USED);
 }
 
@@ -101,8 +113,9 @@ void virtio_serve(struct virtio_dev *d, int qi, virtio_chain_fn fn)
 	static __thread struct vchain chain;
 	struct virtq *q = &d->q[qi];
 	char err[160];
-	for (;;) {
-		int n = 0, r;
+	int n = 0, r;
+	/* Until the ring stays empty with kicks on; then one notification for all. */
+	do {
 		while ((r = virtq_pop(q, d->mem, &chain, err, sizeof(err))) > 0) {
 			uint32_t written = 0;
 			if (fn(d, &chain, &written) < 0)
@@ -114,11 +127,9 @@ void virtio_serve(struct virtio_dev *d, int qi, virtio_chain_fn fn)
 			virtio_fault(d, "queue %d: %s", qi, err);
 			return;
 		}
-		if (n)
-			virtio_notify(d, q);
-		if (!virtq_enable_kicks(q))
-			return;
-	}
+	} while (virtq_enable_kicks(q));
+	if (n)
+		virtio_notify(d, q);
 }
 
 /* ---- registers ---- */
@@ -141,8 +152,9 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
 	case REG_VENDOR_ID:
 		return VENDOR;
 	case REG_DEVICE_FEATURES:
-		return d->dev_features_sel < 2 ? (uint32_t)(d->features >> (32 * d->dev_features_sel))
-					       : 0;
+		return d->dev_features_sel < 2
+			   ? (uint32_t)(d->features >> (32 * d->dev_features_sel))
+			   : 0;
 	case REG_QUEUE_NUM_MAX:
 		return q ? VIRTQ_MAX_SIZE : 0;
 	case REG_QUEUE_READY:
@@ -226,7 +238,8 @@ static void status_write(struct virtio_dev *d, uint32_t v)
 	if (added & VIRTIO_STATUS_FEATURES_OK) {
 		if ((d->driver_features & ~d->features) ||
 		    !(d->driver_features & VIRTIO_F_VERSION_1))
-			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* refused: driver sees it cleared */
+			v &= ~(uint32_t)
+				 VIRTIO_STATUS_FEATURES_OK; /* refused: driver sees it cleared */
 	}
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK))
 		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
@@ -246,8 +259,8 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 	case REG_DRIVER_FEATURES:
 		if (setup && d->drv_features_sel < 2) {
 			int sh = 32 * (int)d->drv_features_sel;
-			d->driver_features = (d->driver_features & ~(0xffffffffull << sh)) |
-					     (uint64_t)v << sh;
+			d->driver_features =
+			    (d->driver_features & ~(0xffffffffull << sh)) | (uint64_t)v << sh;
 		}
 		break;
 	case REG_DRIVER_FEATURES_SEL:
@@ -436,13 +449,13 @@ static int virtio_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops virtio_mmio_ops = {
-	.name = "virtio-mmio",
-	.version = 1,
-	.read = virtio_read,
-	.write = virtio_write,
-	.reset = virtio_reset,
-	.save = virtio_save,
-	.load = virtio_load,
+    .name = "virtio-mmio",
+    .version = 1,
+    .read = virtio_read,
+    .write = virtio_write,
+    .reset = virtio_reset,
+    .save = virtio_save,
+    .load = virtio_load,
 };
 
 /* ---- I/O thread ---- */
@@ -461,6 +474,7 @@ int virtio_live(struct virtio_dev *d)
 static void serve_queues(struct virtio_dev *d, const int *kicked, int backend)
 {
 	pthread_mutex_lock(&d->io_lock);
+	serving = d;
 	int live = virtio_live(d);
 	for (int i = 0; live && i < d->ops->nqueues; i++) {
 		if (!kicked[i] || !d->q[i].ready)
@@ -474,6 +488,11 @@ static void serve_queues(struct virtio_dev *d, const int *kicked, int backend)
 			d->ops->backend_ready(d);
 		else
 			virtio_poll_backend(d, 0);
+	}
+	serving = NULL;
+	if (d->irq_deferred) {
+		d->irq_deferred = 0;
+		raise_interrupt(d, INT_USED);
 	}
 	pthread_mutex_unlock(&d->io_lock);
 }
@@ -611,7 +630,7 @@ void virtio_stop(struct virtio_dev *d)
 void virtio_quiesce(struct virtio_dev *d)
 {
 	pthread_mutex_lock(&d->io_lock); /* waits for the request being served */
-	quiesce_locked(d);		  /* and for those in flight elsewhere */
+	quiesce_locked(d);		 /* and for those in flight elsewhere */
 	pthread_mutex_lock(&d->lock);
 	d->quiesced = 1;
 	pthread_mutex_unlock(&d->lock);

@@ -95,6 +95,7 @@ struct virtio_dev {
 	int ctl_fd;			/* wakes the I/O thread: activation, stop */
 	int backend_fd;			/* a host fd the I/O thread also waits on, or -1 */
 	int backend_polled;		/* I/O thread only: backend_fd is in the wait set */
+	int irq_deferred; /* I/O thread only: a used interrupt waits for the end of its pass */
 	int epfd;
 	int stop;
 	int quiesced;	 /* under lock: serve nothing (a snapshot is being taken) */
