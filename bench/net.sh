@@ -3,7 +3,8 @@
 # under QEMU's microvm (virtio-net on virtio-mmio, tap backend), both on one
 # tap in L1; TCP throughput guest to host and host to guest and 1-byte
 # request/response, medians and ratios in one table. See bench/nested/net.sh.
-# Usage: bench/net.sh   (BENCH_RUNS=3, BENCH_SECONDS=4 by default)
+# Usage: bench/net.sh   (BENCH_RUNS=3, BENCH_SECONDS=4 by default; BENCH_LOADS picks
+# loads out of "send recv rr", e.g. BENCH_LOADS=send for guest to host only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build

@@ -18,7 +18,9 @@ CMDLINE="console=ttyS0 reboot=t panic=-1 quiet vmm.ip=10.0.0.2/24"
 MAC=02:00:00:00:00:02
 QEMU=$(command -v qemu-system-x86_64) || fail "no QEMU in L1"
 [ -x "$BIN/netbench" ] || fail "no netbench in the payload (make bench-tools)"
-JOB="i=0; until ping -c 1 -W 1 10.0.0.1 >/dev/null 2>&1; do i=\$((i+1)); [ \$i -lt 30 ] || exit 3; done; netbench send 10.0.0.1 5001 $SECS; netbench recv 10.0.0.1 5001 $SECS; netbench rr 10.0.0.1 5001 $SECS"
+LOADS=${BENCH_LOADS:-send recv rr}
+JOB="i=0; until ping -c 1 -W 1 10.0.0.1 >/dev/null 2>&1; do i=\$((i+1)); [ \$i -lt 30 ] || exit 3; done"
+for l in $LOADS; do JOB="$JOB; netbench $l 10.0.0.1 5001 $SECS"; done
 
 # The guest's initramfs plus netbench: the kernel unpacks concatenated archives.
 mkdir -p extra/bin
@@ -51,8 +53,8 @@ for r in $(seq "$RUNS"); do
 done
 kill $server 2>/dev/null
 tr -d '\r' <results >results.txt
-grep -q '^vmm send' results.txt || fail "vmm gave no results: $(tail -n 5 vmm.err) $(grep '^vmm' results.txt | tail -n 5)"
-grep -q '^qemu send' results.txt || fail "QEMU gave no results: $(tail -n 5 qemu.err) $(grep '^qemu' results.txt | tail -n 5)"
+grep -q '^vmm ' results.txt || fail "vmm gave no results: $(tail -n 5 vmm.err) $(grep '^vmm' results.txt | tail -n 5)"
+grep -q '^qemu ' results.txt || fail "QEMU gave no results: $(tail -n 5 qemu.err) $(grep '^qemu' results.txt | tail -n 5)"
 # median over runs of vmm's figure / QEMU's figure in the same run (robust to load swings)
 paired() { # paired LOAD FIELD [inverse]
 	awk -v m="$1" -v f="$2" -v inv="${3:-0}" '$2 == m && $1 == "vmm" {v[++nv] = $(f + 2)}

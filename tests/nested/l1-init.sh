@@ -210,7 +210,7 @@ while read -r name script <&3; do
 			VMM=/payload/vmm GUEST=/payload/guest \
 			GUESTS=/payload/tests/guests TESTLIB=/payload/tests/lib.sh \
 			TIER=nested ROOT=/payload/src CHECK_NAME="$name" \
-			BENCH_RUNS="${BENCH_RUNS:-}" BENCH_SECONDS="${BENCH_SECONDS:-}" \
+			BENCH_RUNS="${BENCH_RUNS:-}" BENCH_SECONDS="${BENCH_SECONDS:-}" BENCH_LOADS="${BENCH_LOADS:-}" \
 			TESTDIR="$(dirname "$script")" \
 			"$CHECK_SH" -c '[ -d "$1" ] && echo $$ >"$1/cgroup.procs"
 				cd "$2" || exit 126
