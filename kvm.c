@@ -53,10 +53,10 @@ int kvm_max_vcpus(struct vm *vm)
 static void set_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		die_errno("KVM_SET_USER_MEMORY_REGION slot %u at 0x%llx (%llu bytes) failed", slot,
@@ -80,11 +80,14 @@ void kvm_create_vm(struct vm *vm)
 	 * every slot change waits for an SRCU grace period (5-7 ms here).
 	 */
 	if (!vm->mem.host && mem_map_anonymous(&vm->mem) < 0)
-		die_errno("cannot map %llu MiB of guest RAM", (unsigned long long)(vm->mem.size >> 20));
+		die_errno("cannot map %llu MiB of guest RAM",
+			  (unsigned long long)(vm->mem.size >> 20));
+	uint64_t t0 = now_ns();
 	set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
 	if (vm->mem.high_size)
 		set_memory_slot(vm, 1, MMIO_GAP_END, vm->mem.high_size,
 				vm->mem.host + vm->mem.low_size);
+	vm->slot_ns = now_ns() - t0;
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		die_errno("KVM_SET_TSS_ADDR 0x%llx failed", KVM_TSS_ADDR);
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
@@ -176,7 +179,8 @@ static void vcpu_set_cpuid(struct vcpu *v)
 	struct vm *vm = v->vm;
 	if (!supported_cpuid)
 		load_supported_cpuid(vm);
-	size_t sz = sizeof(*supported_cpuid) + supported_cpuid->nent * sizeof(supported_cpuid->entries[0]);
+	size_t sz =
+	    sizeof(*supported_cpuid) + supported_cpuid->nent * sizeof(supported_cpuid->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
 	if (!c)
 		die("out of memory for CPUID");
@@ -275,7 +279,7 @@ void vcpu_set_boot_state(struct vcpu *v, const struct kernel_image *img)
 	if (long64) {
 		sregs.cr0 = 0x80050033; /* PG WP NE ET MP PE */
 		sregs.cr3 = BOOT_PML4;
-		sregs.cr4 = 0x20; /* PAE */
+		sregs.cr4 = 0x20;   /* PAE */
 		sregs.efer = 0x500; /* LMA LME */
 	} else {
 		sregs.cr0 = 0x11; /* ET PE: PVH wants no paging */

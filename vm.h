@@ -92,6 +92,8 @@ struct vm {
 	struct vm_config *cfg;
 	int kvm_fd, vm_fd;
 	int run_size;
+	uint64_t
+	    slot_ns; /* time KVM took to register the memory slots (it grows with their size) */
 	struct guest_mem mem;
 	struct boot_plan boot;
 	int ncpus;
@@ -111,22 +113,22 @@ struct vm {
 	/* Run state, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int pause_req;	/* vCPUs must park */
-	int stopping;	/* vCPUs must leave their loops */
-	int parked;	/* vCPUs parked in the rendezvous */
-	int running;	/* vCPU threads still in their loop */
+	int pause_req;	       /* vCPUs must park */
+	int stopping;	       /* vCPUs must leave their loops */
+	int parked;	       /* vCPUs parked in the rendezvous */
+	int running;	       /* vCPU threads still in their loop */
 	uint64_t paused_at;    /* monotonic ns when the pause began, 0 if running */
 	uint64_t paused_total; /* ns spent paused, for guest time */
 
-	int shutdown_pending;	 /* a watchdog shutdown asked the guest to power down */
+	int shutdown_pending;	    /* a watchdog shutdown asked the guest to power down */
 	uint64_t shutdown_deadline; /* guest time when it is powered off regardless */
 
 	int ready_dump; /* READY arrived with --snapshot-on-ready: the loop dumps */
 	int restored;	/* vCPUs tell kvmclock they were stopped before their first run */
 
-	int exit_status;   /* -1 until something ends the VM */
+	int exit_status; /* -1 until something ends the VM */
 	char exit_why[128];
-	int notify_fd;	   /* eventfd: wakes the event loop */
+	int notify_fd; /* eventfd: wakes the event loop */
 };
 
 /* Set up KVM: open /dev/kvm, create the VM, irqchip, PIT and memory slots. */
@@ -172,7 +174,8 @@ void vm_stop_vcpus(struct vm *vm);
 /* End the VM with status (first caller wins); wakes the event loop. */
 void vm_request_exit(struct vm *vm, int status, const char *why);
 
-/* The guest ended itself (EXIT, reset, triple fault, shutdown): status 124 instead during a watchdog shutdown. */
+/* The guest ended itself (EXIT, reset, triple fault, shutdown): status 124 instead during a
+ * watchdog shutdown. */
 void vm_guest_exit(struct vm *vm, int status, const char *why);
 
 /* Guest time in ns: monotonic time less the time spent paused. */

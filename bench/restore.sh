@@ -222,7 +222,23 @@ restore_vmm() {
 		R[vmm_restore_${mode}_$size]=$(median_col "$runs" 1)
 		R[vmm_restore_min_${mode}_$size]=$(awk '$1 >= 0 { print $1 }' "$runs" | sort -n | head -n 1)
 	done
+	slot_time "$size" "$snap"
 	rm -f "$snap"
+}
+
+# slot_time SIZE SNAP: vmm's log says how much of its start-up was KVM
+# registering the memory slots, work whose cost grows with guest memory.
+slot_time() {
+	local i out=$DIR/slots-$1
+	: >"$out"
+	for i in 1 2 3 4 5; do
+		timeout -s TERM 1 "$B/vmm" restore "$2" >/dev/null 2>"$DIR/vmm.err" || :
+		sed -n "s/.*ready in \([0-9.]*\) ms, of which KVM's memory slot set-up \([0-9.]*\) ms.*/\1 \2/p" \
+			"$DIR/vmm.err" >>"$out"
+	done
+	{ echo "# vmm restore $1, from its log (ready_ms slot_ms)"; cat "$out"; } >>"$RAW"
+	[ -s "$out" ] || return 0
+	R[vmm_slot_$1]=$(awk '{ print $2 }' "$out" | median)
 }
 
 # The sweep=1 guest reads one word of every initrd page: in a booted guest
@@ -298,6 +314,7 @@ report() {
 	for s in "${SIZES[@]}"; do
 		line "$s" "restore to guest running (lazy)" "$(cell "vmm_restore_lazy_$s" ms)" \
 			"$(cell "qemu_restore_$s" ms)"
+		line "$s" "  of which KVM's memory slot set-up" "$(cell "vmm_slot_$s" ms)" -
 		line "$s" "restore to guest running, full" "$(cell "vmm_restore_full_$s" ms)" -
 		line "$s" "restore to guest running, none" "$(cell "vmm_restore_none_$s" ms)" -
 		line "$s" "snapshot write, synced to disk" "$(cell "vmm_save_$s" ms)" \
@@ -326,6 +343,11 @@ report() {
 	fi
 	if [ -n "$small" ] && [ -n "$big" ]; then
 		echo "  4 GiB at most 1.5x 128 MiB: $(ratio "$big" "$small")x ($(awk -v a="$big" -v b="$small" 'BEGIN { print (a <= 1.5 * b) ? "met" : "NOT met" }'))"
+		local ks=${R[vmm_slot_128M]:-} kb=${R[vmm_slot_4G]:-}
+		[ -z "$ks" ] || [ -z "$kb" ] ||
+			echo "    without KVM's memory slot set-up: $(awk -v a="$big" -v b="$kb" 'BEGIN { printf "%.3f", a - b }') ms vs" \
+				"$(awk -v a="$small" -v b="$ks" 'BEGIN { printf "%.3f", a - b }') ms," \
+				"$(awk -v a="$big" -v b="$kb" -v c="$small" -v d="$ks" 'BEGIN { printf "%.2f", (a - b) / (c - d) }')x"
 	else
 		echo "  4 GiB at most 1.5x 128 MiB: not measured"
 	fi
