@@ -105,7 +105,8 @@ void vm_check_deadlines(struct vm *vm)
 {
 	uint64_t now = vm_guest_time_ns(vm);
 	pthread_mutex_lock(&vm->lock);
-	int paused = vm->pause_req, grace_over = vm->shutdown_pending && now >= vm->shutdown_deadline;
+	int paused = vm->pause_req,
+	    grace_over = vm->shutdown_pending && now >= vm->shutdown_deadline;
 	pthread_mutex_unlock(&vm->lock);
 	if (paused)
 		return; /* guest time stands still; nothing can be due */

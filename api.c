@@ -61,12 +61,26 @@ static int parse_string(struct parser *p, char *out, size_t outlen)
 				break;
 			char e = p->s[p->pos++];
 			switch (e) {
-			case '"': case '\\': case '/': c = (unsigned char)e; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
+			case '"':
+			case '\\':
+			case '/':
+				c = (unsigned char)e;
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
 			case 'u': {
 				int v = 0;
 				for (int i = 0; i < 4; i++) {
@@ -255,8 +269,9 @@ int ctl_main(int argc, char **argv)
 		if (argc < 3 || argc > 4)
 			return ctl_usage();
 		json_escape(esc, sizeof(esc), argv[2]);
-		snprintf(req, sizeof(req), "{\"cmd\":\"snapshot\",\"path\":\"%s\",\"then\":\"%s\"}\n",
-			 esc, argc == 4 ? argv[3] : "resume");
+		snprintf(req, sizeof(req),
+			 "{\"cmd\":\"snapshot\",\"path\":\"%s\",\"then\":\"%s\"}\n", esc,
+			 argc == 4 ? argv[3] : "resume");
 	} else if (!events) {
 		if (argc != 2)
 			return ctl_usage();

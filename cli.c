@@ -15,22 +15,26 @@
 
 void cli_usage(FILE *f)
 {
-	fputs("usage: vmm run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem SIZE] [--cpus N]\n"
-	      "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
-	      "               [--api SOCKET] [--console stdio|none|FILE] [--seccomp on|log|off]\n"
-	      "               [--watchdog-action reset|shutdown|poweroff|pause|dump|inject-nmi|none]\n"
-	      "               [--heartbeat INTERVAL[,timeout=T][,action=A]]\n"
-	      "               [--snapshot-on-ready FILE] [--dump-to FILE] [--snapshot-key KEYFILE]\n"
-	      "               [-- GUEST-COMMAND...]\n"
-	      "       vmm restore FILE [--verify lazy|full|none] [--api SOCKET] [--snapshot-key KEYFILE]\n"
-	      "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
-	      "               [--console stdio|none|FILE] [--seccomp on|log|off] [-- GUEST-COMMAND...]\n"
-	      "       vmm inspect FILE [--snapshot-key KEYFILE]\n"
-	      "       vmm ctl SOCKET status|pause|resume|quit|events\n"
-	      "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
-	      "       vmm --help | --version\n"
-	      "See README.md for every flag and the exit statuses.\n",
-	      f);
+	fputs(
+	    "usage: vmm run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem SIZE] [--cpus N]\n"
+	    "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
+	    "               [--api SOCKET] [--console stdio|none|FILE] [--seccomp on|log|off]\n"
+	    "               [--watchdog-action "
+	    "reset|shutdown|poweroff|pause|dump|inject-nmi|none]\n"
+	    "               [--heartbeat INTERVAL[,timeout=T][,action=A]]\n"
+	    "               [--snapshot-on-ready FILE] [--dump-to FILE] [--snapshot-key KEYFILE]\n"
+	    "               [-- GUEST-COMMAND...]\n"
+	    "       vmm restore FILE [--verify lazy|full|none] [--api SOCKET] [--snapshot-key "
+	    "KEYFILE]\n"
+	    "               [--disk PATH[,ro][,ephemeral]]... [--net tap=NAME[,mac=MAC]]...\n"
+	    "               [--console stdio|none|FILE] [--seccomp on|log|off] [-- "
+	    "GUEST-COMMAND...]\n"
+	    "       vmm inspect FILE [--snapshot-key KEYFILE]\n"
+	    "       vmm ctl SOCKET status|pause|resume|quit|events\n"
+	    "       vmm ctl SOCKET snapshot PATH [resume|exit|pause]\n"
+	    "       vmm --help | --version\n"
+	    "See README.md for every flag and the exit statuses.\n",
+	    f);
 }
 
 int parse_size(const char *s, uint64_t *out)
@@ -43,10 +47,26 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	int shift = 0;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
 	}
 	if ((*end == 'i' || *end == 'I') && shift)
 		end++;
@@ -114,7 +134,8 @@ void cli_parse_net(char *arg, struct vm_config *cfg)
 			nc->tap = part + 4;
 		} else if (strncmp(part, "mac=", 4) == 0 && !nc->has_mac) {
 			if (net_parse_mac(part + 4, nc->mac))
-				die_usage("--net: mac=%s is not a unicast MAC address like 02:00:00:00:00:01",
+				die_usage("--net: mac=%s is not a unicast MAC address like "
+					  "02:00:00:00:00:01",
 					  part + 4);
 			nc->has_mac = 1;
 		} else {
@@ -126,8 +147,10 @@ void cli_parse_net(char *arg, struct vm_config *cfg)
 	for (int i = 0; i < cfg->nnets - 1; i++) {
 		if (strcmp(cfg->nets[i].tap, nc->tap) == 0)
 			die_usage("--net tap=%s: given twice", nc->tap);
-		if (nc->has_mac && cfg->nets[i].has_mac && memcmp(cfg->nets[i].mac, nc->mac, 6) == 0)
-			die_usage("--net tap=%s: the same MAC as tap=%s", nc->tap, cfg->nets[i].tap);
+		if (nc->has_mac && cfg->nets[i].has_mac &&
+		    memcmp(cfg->nets[i].mac, nc->mac, 6) == 0)
+			die_usage("--net tap=%s: the same MAC as tap=%s", nc->tap,
+				  cfg->nets[i].tap);
 	}
 }
 
@@ -146,8 +169,12 @@ void cli_parse_console(const char *s, struct vm_config *cfg)
 }
 
 static const char *const action_names[] = {
-    [ACTION_NONE] = "none",	  [ACTION_RESET] = "reset", [ACTION_SHUTDOWN] = "shutdown",
-    [ACTION_POWEROFF] = "poweroff", [ACTION_PAUSE] = "pause", [ACTION_DUMP] = "dump",
+    [ACTION_NONE] = "none",
+    [ACTION_RESET] = "reset",
+    [ACTION_SHUTDOWN] = "shutdown",
+    [ACTION_POWEROFF] = "poweroff",
+    [ACTION_PAUSE] = "pause",
+    [ACTION_DUMP] = "dump",
     [ACTION_INJECT_NMI] = "inject-nmi",
 };
 
@@ -167,7 +194,7 @@ int action_parse(const char *s, enum vm_action *a)
 }
 
 #define HB_INTERVAL_MIN_MS 10u
-#define HB_INTERVAL_MAX_MS 3600000u	 /* an hour */
+#define HB_INTERVAL_MAX_MS 3600000u	   /* an hour */
 #define HB_TIMEOUT_MAX_MS (24u * 3600000u) /* a day */
 
 int parse_duration_ms(const char *s, uint32_t *ms)
@@ -206,7 +233,8 @@ static void parse_heartbeat(const char *arg, struct vm_config *cfg)
 	char *save = NULL, *part = strtok_r(buf, ",", &save);
 	int has_timeout = 0;
 	if (!part || parse_duration_ms(part, &cfg->hb_interval_ms))
-		die_usage("--heartbeat %s: the interval is not a duration (examples: 500ms, 2s)", arg);
+		die_usage("--heartbeat %s: the interval is not a duration (examples: 500ms, 2s)",
+			  arg);
 	if (cfg->hb_interval_ms < HB_INTERVAL_MIN_MS || cfg->hb_interval_ms > HB_INTERVAL_MAX_MS)
 		die_usage("--heartbeat %s: interval must be from %u ms to 1 hour", arg,
 			  HB_INTERVAL_MIN_MS);
@@ -218,9 +246,10 @@ static void parse_heartbeat(const char *arg, struct vm_config *cfg)
 		} else if (strncmp(part, "action=", 7) == 0) {
 			if (action_parse(part + 7, &cfg->hb_action) ||
 			    cfg->hb_action == ACTION_SHUTDOWN)
-				die_usage("--heartbeat: unknown action '%s' (none, reset, poweroff, "
-					  "pause, dump or inject-nmi)",
-					  part + 7);
+				die_usage(
+				    "--heartbeat: unknown action '%s' (none, reset, poweroff, "
+				    "pause, dump or inject-nmi)",
+				    part + 7);
 		} else {
 			die_usage("--heartbeat: unknown part '%s' (timeout=T or action=A)", part);
 		}

@@ -36,9 +36,9 @@ struct client {
 static struct {
 	struct vm *vm;
 	int epfd, sigfd, listen_fd, timer_fd;
-	int stdin_on;	    /* stdin is in the epoll set */
-	int tty;	    /* stdin is a terminal in raw mode */
-	int escape;	    /* the last console byte was the escape character */
+	int stdin_on; /* stdin is in the epoll set */
+	int tty;      /* stdin is a terminal in raw mode */
+	int escape;   /* the last console byte was the escape character */
 	struct termios saved_tty;
 	char sock_path[108];
 	struct client clients[MAX_CLIENTS];
@@ -47,7 +47,7 @@ static struct {
 	char events[EVENT_QUEUE][EVENT_LINE];
 	int ev_head, ev_count;
 	int signal_status; /* 128+N when a signal ended the VM */
-} L; /* zero-initialised (bss); descriptors are set up in loop_setup() */
+} L;			   /* zero-initialised (bss); descriptors are set up in loop_setup() */
 
 static void epoll_add(int fd, uint32_t tag, uint32_t idx)
 {
@@ -236,8 +236,7 @@ static void reply_status(struct client *c)
 	snprintf(out, sizeof(out),
 		 "{\"ok\":true,\"state\":\"%s\",\"vcpus\":%d,\"mem_mib\":%llu,"
 		 "\"uptime_ms\":%llu,\"session\":\"%016llx\",\"clients\":%d}\n",
-		 paused ? "paused" : "running", vm->ncpus,
-		 (unsigned long long)(vm->mem.size >> 20),
+		 paused ? "paused" : "running", vm->ncpus, (unsigned long long)(vm->mem.size >> 20),
 		 (unsigned long long)(since_start_ns() / 1000000),
 		 (unsigned long long)vm->heartbeat.session, clients);
 	client_send(c, out);

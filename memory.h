@@ -9,9 +9,9 @@
 #define MMIO_GAP_END 0x100000000ull /* exclusive */
 
 struct guest_mem {
-	uint8_t *host;	   /* one host mapping: low RAM, then high RAM */
-	uint64_t size;	   /* total RAM bytes */
-	uint64_t low_size; /* RAM in [0, low_size) */
+	uint8_t *host;	    /* one host mapping: low RAM, then high RAM */
+	uint64_t size;	    /* total RAM bytes */
+	uint64_t low_size;  /* RAM in [0, low_size) */
 	uint64_t high_size; /* RAM in [4 GiB, 4 GiB + high_size) */
 };
 

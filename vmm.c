@@ -182,7 +182,8 @@ static void check_mem(uint64_t mem)
 		uint64_t host = (uint64_t)si.totalram * si.mem_unit;
 		if (mem > host)
 			die_usage("--mem %llu MiB is more than this host's %llu MiB of RAM",
-				  (unsigned long long)(mem >> 20), (unsigned long long)(host >> 20));
+				  (unsigned long long)(mem >> 20),
+				  (unsigned long long)(host >> 20));
 	}
 }
 
@@ -224,8 +225,9 @@ static char *build_cmdline(const struct vm_config *cfg, const struct kernel_imag
 			argc++;
 		/* Linux keeps 32 init arguments, init's own name included, and panics past that. */
 		if (argc > 31)
-			die_usage("the guest command has %d arguments; the kernel passes at most 31",
-				  argc);
+			die_usage(
+			    "the guest command has %d arguments; the kernel passes at most 31",
+			    argc);
 		for (char **a = cfg->guest_argv; *a; a++) {
 			check_guest_arg(*a);
 			n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, " \"%s\"", *a);
@@ -283,13 +285,12 @@ void vmm_setup_devices(struct vm *vm, int console_fd)
 	if (bus_register(&vm->pio, COM1_PORT, 8, &vm->serial, &serial_ops) ||
 	    bus_register(&vm->pio, I8042_BASE, I8042_SPAN, &vm->i8042, &i8042_ops) ||
 	    bus_register(&vm->pio, IB700_BASE, IB700_SPAN, &vm->ib700, &ib700_ops) ||
-	    bus_register(&vm->mmio, HEARTBEAT_BASE, HEARTBEAT_SIZE, &vm->heartbeat,
-			 &heartbeat_ops))
+	    bus_register(&vm->mmio, HEARTBEAT_BASE, HEARTBEAT_SIZE, &vm->heartbeat, &heartbeat_ops))
 		die("device address ranges overlap");
 	for (int i = 0; i < vm->cfg->ndisks; i++) {
 		struct virtio_blk *b = &vm->blk[i];
-		virtio_init(&b->dev, &virtio_blk_ops, NULL, blk_features(&b->be), &vm->hooks, &vm->mem,
-			    VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
+		virtio_init(&b->dev, &virtio_blk_ops, NULL, blk_features(&b->be), &vm->hooks,
+			    &vm->mem, VIRTIO_MMIO_BASE + (uint64_t)vm->nvirtio * VIRTIO_MMIO_SIZE,
 			    VIRTIO_IRQ_BASE + (uint32_t)vm->nvirtio, THREAD_VIRTIO_BLK);
 		vm->virtio[vm->nvirtio++] = &b->dev;
 	}
@@ -335,8 +336,8 @@ void vmm_open_nets(struct vm *vm, const struct vm_config *cfg)
 		net_open(&vm->net[i], nc->tap, nc->has_mac ? nc->mac : NULL);
 		for (int k = 0; k < i; k++)
 			if (memcmp(vm->net[k].be.mac, vm->net[i].be.mac, 6) == 0)
-				die_usage("--net tap=%s: the same MAC as tap=%s (give mac=)", nc->tap,
-					  cfg->nets[k].tap);
+				die_usage("--net tap=%s: the same MAC as tap=%s (give mac=)",
+					  nc->tap, cfg->nets[k].tap);
 	}
 }
 

@@ -67,10 +67,11 @@ static void *worker(void *arg)
 			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
 			off = (seed % blocks) * block;
 		}
-		ssize_t r = mode_write ? pwrite(fd, buf, block, (off_t)off) : pread(fd, buf, block, (off_t)off);
+		ssize_t r = mode_write ? pwrite(fd, buf, block, (off_t)off)
+				       : pread(fd, buf, block, (off_t)off);
 		if (r != (ssize_t)block) {
-			fprintf(stderr, "iobench: I/O at %llu failed: %s\n", (unsigned long long)off,
-				r < 0 ? strerror(errno) : "short");
+			fprintf(stderr, "iobench: I/O at %llu failed: %s\n",
+				(unsigned long long)off, r < 0 ? strerror(errno) : "short");
 			exit(1);
 		}
 		n++;
@@ -89,7 +90,8 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: iobench FILE seqread|seqwrite|randread|randwrite SECONDS [QD]\n");
+		fprintf(stderr,
+			"usage: iobench FILE seqread|seqwrite|randread|randwrite SECONDS [QD]\n");
 		return 2;
 	}
 	path = argv[1];

@@ -75,7 +75,8 @@ static int add_segment(struct kernel_image *img, const struct phdr *ph, size_t l
 		return -1;
 	}
 	if (img->nseg == KERNEL_MAX_SEGMENTS) {
-		snprintf(err, errlen, "ELF has more than %d loadable segments", KERNEL_MAX_SEGMENTS);
+		snprintf(err, errlen, "ELF has more than %d loadable segments",
+			 KERNEL_MAX_SEGMENTS);
 		return -1;
 	}
 	img->seg[img->nseg++] = (struct load_segment){ph->offset, ph->filesz, ph->paddr, ph->memsz};
@@ -92,8 +93,7 @@ static int entry_in_segment(const struct kernel_image *img, uint64_t entry)
 	return 0;
 }
 
-int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err,
-	      size_t errlen)
+int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err, size_t errlen)
 {
 	if (len < 52 || (image[4] != 1 && image[4] != 2) || image[5] != 1 || image[6] != 1) {
 		snprintf(err, errlen, "ELF header truncated or not little-endian ELF version 1");
@@ -114,13 +114,14 @@ int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *
 	uint64_t phoff = is64 ? get_le(image + 32, 8) : get_le(image + 28, 4);
 	uint64_t phentsize = get_le(image + (is64 ? 54 : 42), 2);
 	uint64_t phnum = get_le(image + (is64 ? 56 : 44), 2);
-	if (phentsize != (is64 ? 56u : 32u) || phnum == 0 || phnum > ELF_MAX_PHDRS ||
-	    phoff > len || phnum * phentsize > len - phoff) {
-		snprintf(err, errlen,
-			 "ELF program headers out of range or malformed (offset 0x%llx, %llu x %llu "
-			 "bytes, file has %zu)",
-			 (unsigned long long)phoff, (unsigned long long)phnum,
-			 (unsigned long long)phentsize, len);
+	if (phentsize != (is64 ? 56u : 32u) || phnum == 0 || phnum > ELF_MAX_PHDRS || phoff > len ||
+	    phnum * phentsize > len - phoff) {
+		snprintf(
+		    err, errlen,
+		    "ELF program headers out of range or malformed (offset 0x%llx, %llu x %llu "
+		    "bytes, file has %zu)",
+		    (unsigned long long)phoff, (unsigned long long)phnum,
+		    (unsigned long long)phentsize, len);
 		return -1;
 	}
 	uint64_t pvh_entry = 0;

@@ -13,8 +13,8 @@
 #define BOOT_PDPT 0xa000ull
 #define BOOT_PD 0xb000ull /* four page directories: identity map of 4 GiB */
 #define BOOT_CMDLINE 0x20000ull
-#define BOOT_CMDLINE_MAX 4096u /* including the NUL */
-#define BOOT_EBDA 0x9fc00ull   /* end of base RAM; [EBDA, 1 MiB) is reserved */
+#define BOOT_CMDLINE_MAX 4096u	/* including the NUL */
+#define BOOT_EBDA 0x9fc00ull	/* end of base RAM; [EBDA, 1 MiB) is reserved */
 #define BOOT_MPTABLE 0xf0000ull /* BIOS area, scanned by Linux for "_MP_" */
 #define BOOT_KERNEL 0x100000ull /* where kernels load (1 MiB) */
 #define BOOT_HIMEM BOOT_KERNEL

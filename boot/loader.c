@@ -21,8 +21,8 @@ int kernel_probe(const uint8_t *image, size_t len, struct kernel_image *img, cha
 	return -1;
 }
 
-int kernel_plan_fit(const struct kernel_image *img, const struct guest_mem *m,
-		    uint64_t initrd_size, uint64_t *initrd_gpa, char *err, size_t errlen)
+int kernel_plan_fit(const struct kernel_image *img, const struct guest_mem *m, uint64_t initrd_size,
+		    uint64_t *initrd_gpa, char *err, size_t errlen)
 {
 	for (int i = 0; i < img->nseg; i++) {
 		const struct load_segment *s = &img->seg[i];

@@ -54,16 +54,15 @@ int kernel_probe(const uint8_t *image, size_t len, struct kernel_image *img, cha
 
 int bzimage_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err,
 		  size_t errlen);
-int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err,
-	      size_t errlen);
+int elf_probe(const uint8_t *image, size_t len, struct kernel_image *img, char *err, size_t errlen);
 
 /*
  * Check that img fits in m with an initrd of initrd_size bytes (0: none).
  * On success stores the initrd's address in *initrd_gpa and returns 0;
  * otherwise -1 with the reason in err.
  */
-int kernel_plan_fit(const struct kernel_image *img, const struct guest_mem *m,
-		    uint64_t initrd_size, uint64_t *initrd_gpa, char *err, size_t errlen);
+int kernel_plan_fit(const struct kernel_image *img, const struct guest_mem *m, uint64_t initrd_size,
+		    uint64_t *initrd_gpa, char *err, size_t errlen);
 
 /* Copy the planned segments from image into guest RAM (after kernel_plan_fit). */
 void kernel_load(const struct kernel_image *img, const uint8_t *image, const struct guest_mem *m);

@@ -46,8 +46,8 @@ uint32_t mptable_write(const struct guest_mem *m, int ncpus)
 		e[1] = (uint8_t)i;
 		e[2] = APIC_VERSION;
 		e[3] = 0x1 | (i == 0 ? 0x2 : 0); /* enabled, bootstrap */
-		put_le(e + 4, 0x600, 4);		 /* family 6 */
-		put_le(e + 8, 0x201, 4);		 /* FPU and APIC present */
+		put_le(e + 4, 0x600, 4);	 /* family 6 */
+		put_le(e + 8, 0x201, 4);	 /* FPU and APIC present */
 	}
 	uint8_t *bus = entry(&pos, 8, MP_BUS);
 	memcpy(bus + 2, "ISA   ", 6);

@@ -20,7 +20,7 @@ struct bus_range {
 };
 
 struct bus {
-	const char *name; /* "pio" or "mmio", for messages */
+	const char *name;      /* "pio" or "mmio", for messages */
 	uint8_t unmapped_read; /* byte value returned for unclaimed reads */
 	int nranges;
 	struct bus_range ranges[BUS_MAX_RANGES];

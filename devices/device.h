@@ -12,8 +12,8 @@ struct unit_writer;
 struct unit_reader;
 
 struct device_ops {
-	const char *name;  /* snapshot unit name and log prefix */
-	uint32_t version;  /* snapshot unit version written by save() */
+	const char *name; /* snapshot unit name and log prefix */
+	uint32_t version; /* snapshot unit version written by save() */
 	/* Guest load of len (1, 2, 4 or 8) bytes at off: fill data[0..len). */
 	void (*read)(void *dev, uint64_t off, uint8_t *data, uint32_t len);
 	/* Guest store of len bytes at off. */

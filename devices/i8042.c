@@ -255,13 +255,13 @@ static int i8042_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops i8042_ops = {
-	.name = "i8042",
-	.version = 1,
-	.read = i8042_read,
-	.write = i8042_write,
-	.reset = i8042_reset,
-	.save = i8042_save,
-	.load = i8042_load,
+    .name = "i8042",
+    .version = 1,
+    .read = i8042_read,
+    .write = i8042_write,
+    .reset = i8042_reset,
+    .save = i8042_save,
+    .load = i8042_load,
 };
 
 void i8042_init(struct i8042 *k, const struct machine_hooks *hooks)

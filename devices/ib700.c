@@ -88,13 +88,13 @@ static int ib700_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops ib700_ops = {
-	.name = "ib700",
-	.version = 1,
-	.read = ib700_read,
-	.write = ib700_write,
-	.reset = ib700_reset,
-	.save = ib700_save,
-	.load = ib700_load,
+    .name = "ib700",
+    .version = 1,
+    .read = ib700_read,
+    .write = ib700_write,
+    .reset = ib700_reset,
+    .save = ib700_save,
+    .load = ib700_load,
 };
 
 void ib700_init(struct ib700 *w, const struct machine_hooks *hooks)

@@ -283,13 +283,13 @@ static int serial_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops serial_ops = {
-	.name = "serial",
-	.version = 1,
-	.read = serial_read,
-	.write = serial_write,
-	.reset = serial_reset,
-	.save = serial_save,
-	.load = serial_load,
+    .name = "serial",
+    .version = 1,
+    .read = serial_read,
+    .write = serial_write,
+    .reset = serial_reset,
+    .save = serial_save,
+    .load = serial_load,
 };
 
 void serial_init(struct serial *s, const struct machine_hooks *hooks, uint32_t irq, int out_fd,

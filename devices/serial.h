@@ -21,7 +21,7 @@ struct serial {
 
 	/* Guest-visible registers. */
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
-	uint8_t thri;	/* a transmit-empty interrupt is pending */
+	uint8_t thri;	   /* a transmit-empty interrupt is pending */
 	uint8_t irq_level; /* what we last drove on the IRQ line */
 
 	/* Receive buffer (a deep FIFO; the guest sees a 16550A). */

@@ -8,7 +8,8 @@
 const struct rule allow_virtio_net[] = {
     ALLOW("epoll_wait", "wait for queue kicks (ioeventfds) and tap frames"),
     ALLOW("epoll_pwait", "wait for queue kicks (libc may use this form)"),
-    ALLOW("epoll_ctl", "stop waiting for the tap while the guest has no receive buffers, or for good once it failed"),
+    ALLOW("epoll_ctl", "stop waiting for the tap while the guest has no receive buffers, or for "
+		       "good once it failed"),
     ALLOW("read", "drain the kick eventfds"),
     ALLOW("readv", "receive: a frame from the tap straight into guest buffers"),
     ALLOW("writev", "transmit: a frame from guest buffers to the tap"),

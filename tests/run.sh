@@ -63,6 +63,23 @@ run_unit() {
 	done
 }
 
+# The repository's .clang-format holds for every C file (the guide's rule).
+run_style() {
+	local bad=() f
+	if ! command -v clang-format >/dev/null; then
+		result FAIL style/clang-format "clang-format is not installed (apt-get install clang-format)"
+		return
+	fi
+	while IFS= read -r f; do
+		clang-format "$f" | cmp -s - "$f" || bad+=("$f")
+	done < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+	if [ ${#bad[@]} -eq 0 ]; then
+		result PASS style/clang-format
+	else
+		result FAIL style/clang-format "not formatted (run clang-format -i): ${bad[*]}"
+	fi
+}
+
 run_fuzz() {
 	echo "== fuzz targets (libFuzzer, ASan/UBSan, bounded time)"
 	if ! make -s fuzz BUILD="$BUILD" >"$BUILD/fuzz-build.log" 2>&1; then
@@ -122,9 +139,9 @@ run_nested() {
 
 mkdir -p "$BUILD"
 case "$WHAT" in
-all) run_unit; run_fuzz; run_host; run_nested ;;
-host) run_unit; run_fuzz; run_host ;;
-unit) run_unit ;;
+all) run_unit; run_style; run_fuzz; run_host; run_nested ;;
+host) run_unit; run_style; run_fuzz; run_host ;;
+unit) run_unit; run_style ;;
 nested) run_nested ;;
 *) echo "usage: tests/run.sh [all|host|unit|nested]"; exit 2 ;;
 esac

@@ -26,7 +26,8 @@ static uint32_t hb_read_reg(struct heartbeat *hb, uint64_t reg)
 	case HB_CONTROL:
 		return hb->enabled ? HB_CONTROL_ENABLE : 0;
 	case HB_STATUS:
-		return (hb->enabled ? HB_STATUS_ACTIVE : 0) | (hb->flatlined ? HB_STATUS_FLATLINED : 0);
+		return (hb->enabled ? HB_STATUS_ACTIVE : 0) |
+		       (hb->flatlined ? HB_STATUS_FLATLINED : 0);
 	case HB_SESSION_LO:
 		return (uint32_t)hb->session;
 	case HB_SESSION_HI:
@@ -188,13 +189,13 @@ static int heartbeat_load(void *dev, struct unit_reader *r, uint32_t version)
 }
 
 const struct device_ops heartbeat_ops = {
-	.name = "heartbeat",
-	.version = 1,
-	.read = heartbeat_read,
-	.write = heartbeat_write,
-	.reset = heartbeat_reset,
-	.save = heartbeat_save,
-	.load = heartbeat_load,
+    .name = "heartbeat",
+    .version = 1,
+    .read = heartbeat_read,
+    .write = heartbeat_write,
+    .reset = heartbeat_reset,
+    .save = heartbeat_save,
+    .load = heartbeat_load,
 };
 
 void heartbeat_init(struct heartbeat *hb, const struct machine_hooks *hooks, uint32_t interval_ms,

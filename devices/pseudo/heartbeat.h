@@ -20,10 +20,10 @@ struct heartbeat {
 	/* Host configuration (not guest state). */
 	uint32_t interval_ms, timeout_ms;
 	/* Guest-visible state. */
-	uint8_t enabled;      /* CONTROL.ENABLE */
-	uint8_t flatlined;    /* STATUS.FLATLINED */
-	uint64_t last_beat;   /* guest time (ns) of the last beat or of enabling */
-	uint64_t session;     /* SESSION_HI:LO, changes on start, reset and restore */
+	uint8_t enabled;       /* CONTROL.ENABLE */
+	uint8_t flatlined;     /* STATUS.FLATLINED */
+	uint64_t last_beat;    /* guest time (ns) of the last beat or of enabling */
+	uint64_t session;      /* SESSION_HI:LO, changes on start, reset and restore */
 	uint32_t host_time_hi; /* latched by a HOST_TIME_LO read */
 };
 
@@ -31,7 +31,7 @@ extern const struct device_ops heartbeat_ops;
 
 /* Set up hb with the host's interval and timeout (0: monitor not offered). */
 void heartbeat_init(struct heartbeat *hb, const struct machine_hooks *hooks, uint32_t interval_ms,
-		   uint32_t timeout_ms);
+		    uint32_t timeout_ms);
 
 /* Pick a fresh random session id (start, reset, restore). */
 void heartbeat_new_session(struct heartbeat *hb);

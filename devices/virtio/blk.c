@@ -34,7 +34,7 @@
 #define S_IOERR 1
 #define S_UNSUPP 2
 
-#define MAX_SEGMENTS 32	       /* discard / write-zeroes ranges per request */
+#define MAX_SEGMENTS 32		    /* discard / write-zeroes ranges per request */
 #define MAX_RANGE_SECTORS 0x400000u /* 2 GiB per range */
 
 /* ---- backend ---- */
@@ -62,7 +62,8 @@ void blk_open(struct blk_backend *be, const char *path, int ro, int ephemeral)
 		be->size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(be->fd, BLKGETSIZE64, &be->size) < 0)
-			die_usage("--disk %s: cannot read the device size: %s", path, strerror(errno));
+			die_usage("--disk %s: cannot read the device size: %s", path,
+				  strerror(errno));
 	} else {
 		die_usage("--disk %s: not a regular file or block device", path);
 	}
@@ -82,7 +83,8 @@ void blk_open(struct blk_backend *be, const char *path, int ro, int ephemeral)
 	memcpy(be->serial, s, 20);
 	if (ephemeral) {
 		const char *dir = getenv("TMPDIR");
-		be->overlay_fd = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		be->overlay_fd =
+		    open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (be->overlay_fd < 0)
 			die("--disk %s: cannot create the ephemeral overlay in %s: %s", path,
 			    dir && *dir ? dir : "/var/tmp", strerror(errno));
@@ -155,7 +157,8 @@ static int be_read(struct blk_backend *be, const struct iovec *iov, int n, uint6
 		uint64_t e = s + 1;
 		while (e < end && bit(be->written, e) == in_overlay)
 			e++;
-		size_t skip = (size_t)((s * BLK_SECTOR) - off), run = (size_t)((e - s) * BLK_SECTOR);
+		size_t skip = (size_t)((s * BLK_SECTOR) - off),
+		       run = (size_t)((e - s) * BLK_SECTOR);
 		int k = iov_slice(iov, n, skip, run, part, VIRTQ_MAX_SEGS);
 		if (rw_all(in_overlay ? be->overlay_fd : be->fd, part, k, s * BLK_SECTOR, run, 0))
 			return -1;
@@ -164,7 +167,8 @@ static int be_read(struct blk_backend *be, const struct iovec *iov, int n, uint6
 	return 0;
 }
 
-static int be_write(struct blk_backend *be, const struct iovec *iov, int n, uint64_t off, size_t len)
+static int be_write(struct blk_backend *be, const struct iovec *iov, int n, uint64_t off,
+		    size_t len)
 {
 	int fd = be->ephemeral ? be->overlay_fd : be->fd;
 	if (rw_all(fd, iov, n, off, len, 1))
@@ -182,7 +186,8 @@ static int be_zero(struct blk_backend *be, uint64_t off, uint64_t len)
 		/* No hole punching here: write zeros instead. */
 		static uint8_t zeros[65536]; /* .bss: costs no bytes in the binary */
 		for (uint64_t done = 0; done < len;) {
-			size_t chunk = len - done < sizeof(zeros) ? (size_t)(len - done) : sizeof(zeros);
+			size_t chunk =
+			    len - done < sizeof(zeros) ? (size_t)(len - done) : sizeof(zeros);
 			ssize_t r = pwrite(fd, zeros, chunk, (off_t)(off + done));
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -230,7 +235,8 @@ int blk_overlay_save(const struct blk_backend *be, struct unit_writer *w)
 		while (e < sectors && e - s < 64 && bit(be->written, e))
 			e++;
 		size_t n = (size_t)(e - s) * BLK_SECTOR;
-		if ((bytes += n) > OVERLAY_MAX_BYTES || overlay_io(be->overlay_fd, buf, n, s * BLK_SECTOR, 0))
+		if ((bytes += n) > OVERLAY_MAX_BYTES ||
+		    overlay_io(be->overlay_fd, buf, n, s * BLK_SECTOR, 0))
 			return -1;
 		uw_u64(w, s);
 		uw_u32(w, (uint32_t)(e - s));
@@ -258,7 +264,8 @@ int blk_overlay_load(struct blk_backend *be, const uint8_t *data, size_t len)
 		if (r.failed || n == 0 || n > 64 || s >= sectors || n > sectors - s)
 			return -1;
 		ur_bytes(&r, buf, (size_t)n * BLK_SECTOR);
-		if (r.failed || overlay_io(be->overlay_fd, buf, (size_t)n * BLK_SECTOR, s * BLK_SECTOR, 1))
+		if (r.failed ||
+		    overlay_io(be->overlay_fd, buf, (size_t)n * BLK_SECTOR, s * BLK_SECTOR, 1))
 			return -1;
 		set_bits(be->written, s, n);
 	}
@@ -286,7 +293,8 @@ static uint8_t do_segments(struct blk_backend *be, const struct vchain *c, size_
 		memcpy(&sector, seg, 8);
 		memcpy(&count, seg + 8, 4);
 		n = count;
-		if (count == 0 || count > MAX_RANGE_SECTORS || !range_ok(be, sector, n * BLK_SECTOR))
+		if (count == 0 || count > MAX_RANGE_SECTORS ||
+		    !range_ok(be, sector, n * BLK_SECTOR))
 			return S_IOERR;
 		(void)discard; /* both leave zeros behind: discard is a hint we honour fully */
 		if (be_zero(be, sector * BLK_SECTOR, n * BLK_SECTOR))
@@ -396,8 +404,8 @@ static void blk_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, u
 	uint8_t cfg[60] = {0};
 	uint64_t cap = be->size / BLK_SECTOR;
 	memcpy(cfg, &cap, 8);
-	uint32_t seg_max = VIRTQ_MAX_SEGS - 2, blk_size = BLK_SECTOR, max_sectors = MAX_RANGE_SECTORS,
-		 max_seg = MAX_SEGMENTS, align = 8;
+	uint32_t seg_max = VIRTQ_MAX_SEGS - 2, blk_size = BLK_SECTOR,
+		 max_sectors = MAX_RANGE_SECTORS, max_seg = MAX_SEGMENTS, align = 8;
 	memcpy(cfg + 12, &seg_max, 4);
 	memcpy(cfg + 20, &blk_size, 4);
 	memcpy(cfg + 36, &max_sectors, 4); /* max_discard_sectors */
@@ -412,13 +420,13 @@ static void blk_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, u
 }
 
 const struct virtio_dev_ops virtio_blk_ops = {
-	.name = "virtio-blk",
-	.device_id = 2,
-	.nqueues = 1,
-	.config_read = blk_config_read,
-	.process = blk_pool_process,
-	.reset = NULL,
-	.quiesce = blk_pool_quiesce,
-	.start = blk_pool_start,
-	.stop = blk_pool_stop,
+    .name = "virtio-blk",
+    .device_id = 2,
+    .nqueues = 1,
+    .config_read = blk_config_read,
+    .process = blk_pool_process,
+    .reset = NULL,
+    .quiesce = blk_pool_quiesce,
+    .start = blk_pool_start,
+    .stop = blk_pool_stop,
 };

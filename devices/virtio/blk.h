@@ -17,10 +17,10 @@
 
 struct blk_backend {
 	const char *path;
-	int fd;		/* the image: O_RDONLY when ro or ephemeral */
-	int overlay_fd; /* ephemeral: unlinked temporary file, sparse; else -1 */
+	int fd;		  /* the image: O_RDONLY when ro or ephemeral */
+	int overlay_fd;	  /* ephemeral: unlinked temporary file, sparse; else -1 */
 	uint8_t *written; /* ephemeral: one bit per sector held by the overlay */
-	uint64_t size;	/* bytes, a multiple of 512 */
+	uint64_t size;	  /* bytes, a multiple of 512 */
 	int ro, ephemeral, is_file;
 	char serial[20]; /* GET_ID: stable for the same file (device and inode) */
 };

@@ -45,10 +45,10 @@ static void rng_config_read(struct virtio_dev *d, uint64_t off, uint8_t *data, u
 }
 
 const struct virtio_dev_ops virtio_rng_ops = {
-	.name = "virtio-rng",
-	.device_id = 4,
-	.nqueues = 1,
-	.config_read = rng_config_read,
-	.process = rng_process,
-	.reset = NULL,
+    .name = "virtio-rng",
+    .device_id = 4,
+    .nqueues = 1,
+    .config_read = rng_config_read,
+    .process = rng_process,
+    .reset = NULL,
 };

@@ -61,7 +61,8 @@ int virtq_activate(struct virtq *q, const struct guest_mem *m, char *err, size_t
 	q->avail = gpa_to_hva(m, q->avail_gpa, 6 + 2 * n);
 	q->used = gpa_to_hva(m, q->used_gpa, 6 + 8 * n);
 	if (!q->desc || !q->avail || !q->used) {
-		snprintf(err, errlen, "ring outside guest RAM (desc 0x%llx, avail 0x%llx, used 0x%llx)",
+		snprintf(err, errlen,
+			 "ring outside guest RAM (desc 0x%llx, avail 0x%llx, used 0x%llx)",
 			 (unsigned long long)q->desc_gpa, (unsigned long long)q->avail_gpa,
 			 (unsigned long long)q->used_gpa);
 		return -1;

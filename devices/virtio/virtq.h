@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define VIRTQ_MAX_SIZE 256	/* the largest queue vmm offers */
-#define VIRTQ_MAX_SEGS 256	/* buffers in one chain, indirect included */
+#define VIRTQ_MAX_SIZE 256 /* the largest queue vmm offers */
+#define VIRTQ_MAX_SEGS 256 /* buffers in one chain, indirect included */
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -91,7 +91,6 @@ size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, 
  * The sub-range [skip, skip + len) of an iovec array as a new array in out
  * (at most max entries). Returns the entry count.
  */
-int iov_slice(const struct iovec *iov, int n, size_t skip, size_t len, struct iovec *out,
-	      int max);
+int iov_slice(const struct iovec *iov, int n, size_t skip, size_t len, struct iovec *out, int max);
 
 #endif

@@ -22,7 +22,10 @@ TEST(good_requests)
 	CHECK(parse("{\"cmd\":\"resume\"}") == 0);
 	CHECK(parse("{\"cmd\":\"quit\"}") == 0);
 	CHECK_EQ(req.cmd, API_QUIT);
-	CHECK(parse("{\"cmd\":\"snapshot\",\"path\":\"/tmp/a \\\"b\\\"\\u0041\",\"then\":\"exit\"}") == 0);
+	CHECK(
+	    parse(
+		"{\"cmd\":\"snapshot\",\"path\":\"/tmp/a \\\"b\\\"\\u0041\",\"then\":\"exit\"}") ==
+	    0);
 	CHECK_EQ(req.cmd, API_SNAPSHOT);
 	CHECK(strcmp(req.path, "/tmp/a \"b\"A") == 0);
 	CHECK_EQ(req.then, THEN_EXIT);
@@ -33,12 +36,27 @@ TEST(good_requests)
 TEST(bad_requests)
 {
 	const char *bad[] = {
-	    "", "{", "}", "[]", "{}", "{\"cmd\":\"reboot\"}", "{\"cmd\":status}",
-	    "{\"cmd\":\"status\",}", "{\"cmd\":\"status\"} x", "{\"cmd\":\"status\",\"x\":\"y\"}",
-	    "{\"cmd\":\"snapshot\"}", "{\"cmd\":\"snapshot\",\"path\":\"\"}",
-	    "{\"cmd\":\"status\",\"path\":\"p\"}", "{\"cmd\":\"snapshot\",\"path\":\"p\",\"then\":\"x\"}",
-	    "{\"cmd\":\"st\\qtus\"}", "{\"cmd\":\"\\u00e9\"}", "{\"cmd\":\"\\u0000\"}", "{\"cmd\":\"a",
-	    "{\"cmd\"\"status\"}", "{\"cmd\":\"stat\nus\"}", "{\"cmd\":1}",
+	    "",
+	    "{",
+	    "}",
+	    "[]",
+	    "{}",
+	    "{\"cmd\":\"reboot\"}",
+	    "{\"cmd\":status}",
+	    "{\"cmd\":\"status\",}",
+	    "{\"cmd\":\"status\"} x",
+	    "{\"cmd\":\"status\",\"x\":\"y\"}",
+	    "{\"cmd\":\"snapshot\"}",
+	    "{\"cmd\":\"snapshot\",\"path\":\"\"}",
+	    "{\"cmd\":\"status\",\"path\":\"p\"}",
+	    "{\"cmd\":\"snapshot\",\"path\":\"p\",\"then\":\"x\"}",
+	    "{\"cmd\":\"st\\qtus\"}",
+	    "{\"cmd\":\"\\u00e9\"}",
+	    "{\"cmd\":\"\\u0000\"}",
+	    "{\"cmd\":\"a",
+	    "{\"cmd\"\"status\"}",
+	    "{\"cmd\":\"stat\nus\"}",
+	    "{\"cmd\":1}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;

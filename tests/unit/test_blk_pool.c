@@ -21,9 +21,9 @@
 #define DESC 0x0000u
 #define AVAIL 0x1000u
 #define USED 0x2000u
-#define HDR 0x10000u    /* 16 bytes per request */
+#define HDR 0x10000u	/* 16 bytes per request */
 #define STATUS 0x18000u /* one byte per request */
-#define DATA 0x100000u  /* 4 KiB per request */
+#define DATA 0x100000u	/* 4 KiB per request */
 #define NREQ 64		/* three descriptors each: header, data, status */
 #define DISK (1u << 20)
 

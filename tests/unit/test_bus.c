@@ -35,14 +35,14 @@ TEST(register_rejects_overlap_and_wrap)
 	struct bus b = {.name = "t"};
 	struct rec r = {0};
 	CHECK(bus_register(&b, 0x100, 0x10, &r, &rec_ops) == 0);
-	CHECK(bus_register(&b, 0x100, 0x10, &r, &rec_ops) < 0);  /* same */
-	CHECK(bus_register(&b, 0x0f8, 0x09, &r, &rec_ops) < 0);  /* overlaps start */
-	CHECK(bus_register(&b, 0x10f, 0x01, &r, &rec_ops) < 0);  /* overlaps end */
-	CHECK(bus_register(&b, 0x104, 0x04, &r, &rec_ops) < 0);  /* inside */
-	CHECK(bus_register(&b, 0x0f0, 0x40, &r, &rec_ops) < 0);  /* around */
-	CHECK(bus_register(&b, 0x0f0, 0x10, &r, &rec_ops) == 0); /* touching below */
-	CHECK(bus_register(&b, 0x110, 0x10, &r, &rec_ops) == 0); /* touching above */
-	CHECK(bus_register(&b, 0x200, 0, &r, &rec_ops) < 0);	 /* empty */
+	CHECK(bus_register(&b, 0x100, 0x10, &r, &rec_ops) < 0);	    /* same */
+	CHECK(bus_register(&b, 0x0f8, 0x09, &r, &rec_ops) < 0);	    /* overlaps start */
+	CHECK(bus_register(&b, 0x10f, 0x01, &r, &rec_ops) < 0);	    /* overlaps end */
+	CHECK(bus_register(&b, 0x104, 0x04, &r, &rec_ops) < 0);	    /* inside */
+	CHECK(bus_register(&b, 0x0f0, 0x40, &r, &rec_ops) < 0);	    /* around */
+	CHECK(bus_register(&b, 0x0f0, 0x10, &r, &rec_ops) == 0);    /* touching below */
+	CHECK(bus_register(&b, 0x110, 0x10, &r, &rec_ops) == 0);    /* touching above */
+	CHECK(bus_register(&b, 0x200, 0, &r, &rec_ops) < 0);	    /* empty */
 	CHECK(bus_register(&b, ~0ull - 4, 0x10, &r, &rec_ops) < 0); /* wraps */
 	CHECK_EQ(b.nranges, 3);
 	for (int i = 1; i < b.nranges; i++)

@@ -69,8 +69,8 @@ static int f_irqfd(void *c, uint32_t g, int fd)
 	(void)c, (void)g, (void)fd;
 	return 0;
 }
-static const struct machine_hooks hooks = {NULL,   f_power_off, f_reset,  f_irq,	 f_event,
-					   f_ready, f_time,	     f_timers, f_ioeventfd, f_irqfd};
+static const struct machine_hooks hooks = {NULL,    f_power_off, f_reset,  f_irq,	f_event,
+					   f_ready, f_time,	 f_timers, f_ioeventfd, f_irqfd};
 
 static uint8_t rd8(void *dev, const struct device_ops *ops, uint64_t off)
 {
@@ -128,7 +128,7 @@ TEST(serial_probe_like_linux)
 	serial_init(&s, &hooks, 4, -1, -1);
 	wr8(&s, &serial_ops, 7, 0x5a);
 	CHECK_EQ(rd8(&s, &serial_ops, 7), 0x5a); /* scratch */
-	wr8(&s, &serial_ops, 4, 0x1a);		  /* LOOP | OUT2 | RTS */
+	wr8(&s, &serial_ops, 4, 0x1a);		 /* LOOP | OUT2 | RTS */
 	CHECK_EQ(rd8(&s, &serial_ops, 6) & 0xf0, 0x90);
 	wr8(&s, &serial_ops, 4, 0);
 	wr8(&s, &serial_ops, 3, 0x80); /* DLAB */
@@ -270,10 +270,12 @@ TEST(heartbeat_registers)
 	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x04), 1);
 	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x08), 500);
 	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x0c), 1000);
-	uint64_t s1 = rd32(&hb, &heartbeat_ops, 0x24) | (uint64_t)rd32(&hb, &heartbeat_ops, 0x28) << 32;
+	uint64_t s1 = rd32(&hb, &heartbeat_ops, 0x24) | (uint64_t)rd32(&hb, &heartbeat_ops, 0x28)
+							    << 32;
 	CHECK(s1 != 0);
 	heartbeat_new_session(&hb);
-	uint64_t s2 = rd32(&hb, &heartbeat_ops, 0x24) | (uint64_t)rd32(&hb, &heartbeat_ops, 0x28) << 32;
+	uint64_t s2 = rd32(&hb, &heartbeat_ops, 0x24) | (uint64_t)rd32(&hb, &heartbeat_ops, 0x28)
+							    << 32;
 	CHECK(s1 != s2);
 	uint32_t lo = rd32(&hb, &heartbeat_ops, 0x2c), hi = rd32(&hb, &heartbeat_ops, 0x30);
 	CHECK(hi > 0x15e00000u); /* after 2020 */
@@ -390,7 +392,7 @@ TEST(heartbeat_flatline_and_recovery)
 	CHECK(!heartbeat_expire(&hb, fake.time + 499000000ull));
 	CHECK(heartbeat_expire(&hb, fake.time + 500000000ull));
 	CHECK(fake.last_event && strcmp(fake.last_event, "heartbeat-flatline") == 0);
-	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x18), 3); /* ACTIVE | FLATLINED */
+	CHECK_EQ(rd32(&hb, &heartbeat_ops, 0x18), 3);	  /* ACTIVE | FLATLINED */
 	CHECK(!heartbeat_expire(&hb, fake.time + 5 * S)); /* once per flatline */
 	CHECK_EQ(heartbeat_next_deadline(&hb), UINT64_MAX);
 	fake.time += 2 * S;

@@ -5,7 +5,6 @@
  */
 #include "../lib/guest.h"
 
-
 static void beat_for(uint32_t n, uint32_t interval)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -16,7 +15,7 @@ static void beat_for(uint32_t n, uint32_t interval)
 
 void guest_main(const uint8_t *bp)
 {
-	const char *cmdline = (const char *)(uintptr_t)*(const uint32_t *)(bp + 0x228);
+	const char *cmdline = (const char *)(uintptr_t) * (const uint32_t *)(bp + 0x228);
 	uint32_t interval = mmio_read32(HB_BASE + HB_INTERVAL_MS);
 	if (!interval)
 		fail("INTERVAL_MS is 0: run with --heartbeat");

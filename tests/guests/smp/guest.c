@@ -54,7 +54,7 @@ void guest_main(void *zero_page)
 	*AP_ID = 0xffffffff;
 	uint32_t bsp = my_apic_id();
 	mmio_write32(LAPIC + APIC_SVR, 0x1ff);
-	icr(1, 0x00004500);			/* INIT */
+	icr(1, 0x00004500);			 /* INIT */
 	icr(1, 0x00004600 | (TRAMPOLINE >> 12)); /* STARTUP at 0x3000 */
 	for (int i = 0; i < 300000 && *AP_FLAG != 0xa5a5a5a5; i++)
 		__asm__ volatile("pause");

@@ -302,7 +302,8 @@ static void hostile(void)
 		q->desc[2].next = 0;
 	} else if (test_is("long")) {
 		for (int k = 0; k < QN; k++)
-			set_desc(&q->desc[k], (uintptr_t)status, 1, F_WRITE | F_NEXT, (uint16_t)((k + 1) % QN));
+			set_desc(&q->desc[k], (uintptr_t)status, 1, F_WRITE | F_NEXT,
+				 (uint16_t)((k + 1) % QN));
 	} else if (test_is("outside")) {
 		q->desc[1].addr = 0x40000000000ull;
 	} else if (test_is("wrap")) {
@@ -451,7 +452,8 @@ static void good_net(int mrg)
 		uint32_t id = rx->used[1 + 2 * slot], len = rx->used[2 + 2 * slot];
 		if (id >= 4 || len < 12 + 14 || len > 0x1000)
 			fail("receive: bad used entry");
-		const uint8_t *h = (const uint8_t *)(uintptr_t)(NET_RXB + 0x1000u * id), *f = h + 12;
+		const uint8_t *h = (const uint8_t *)(uintptr_t)(NET_RXB + 0x1000u * id),
+			      *f = h + 12;
 		if ((h[10] | h[11] << 8) != 1)
 			fail("receive: num_buffers is not 1");
 		uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
@@ -559,7 +561,7 @@ static void hostile_net(void)
 
 void guest_main(const uint8_t *bp)
 {
-	cmdline = (const char *)(uintptr_t)*(const uint32_t *)(bp + 0x228);
+	cmdline = (const char *)(uintptr_t) * (const uint32_t *)(bp + 0x228);
 	if (test_is("blk")) {
 		good_blk(0);
 	} else if (test_is("blk-indirect")) {

@@ -33,7 +33,8 @@ void nmi_handler(void)
 static void install_nmi_handler(void)
 {
 	uint64_t h = (uint64_t)(uintptr_t)nmi_entry;
-	idt[2] = (struct idt_entry){(uint16_t)h, 0x10, 0, 0x8e, (uint16_t)(h >> 16), (uint32_t)(h >> 32), 0};
+	idt[2] = (struct idt_entry){(uint16_t)h,	 0x10, 0, 0x8e, (uint16_t)(h >> 16),
+				    (uint32_t)(h >> 32), 0};
 	struct __attribute__((packed)) {
 		uint16_t limit;
 		uint64_t base;
@@ -44,7 +45,8 @@ static void install_nmi_handler(void)
 static int mode_is(const char *cmdline, const char *m)
 {
 	for (const char *p = cmdline; *p; p++)
-		if ((p == cmdline || p[-1] == ' ') && streq_prefix(p, "mode=") && streq_prefix(p + 5, m))
+		if ((p == cmdline || p[-1] == ' ') && streq_prefix(p, "mode=") &&
+		    streq_prefix(p + 5, m))
 			return 1;
 	return 0;
 }
@@ -57,7 +59,7 @@ static __attribute__((noreturn)) void hang(void)
 
 void guest_main(const uint8_t *bp)
 {
-	const char *cmdline = (const char *)(uintptr_t)*(const uint32_t *)(bp + 0x228);
+	const char *cmdline = (const char *)(uintptr_t) * (const uint32_t *)(bp + 0x228);
 	if (mode_is(cmdline, "expire")) {
 		outb(WDT_START, (uint8_t)cmdline_uint(cmdline, "wd", 14));
 		mmio_write32(HB_BASE + HB_READY, 1);
