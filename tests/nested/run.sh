@@ -264,7 +264,7 @@ else
 	missing+=(tests/lib.sh)
 fi
 cp -r "$HERE/checks" "$P/src/tests/nested/checks"
-printf 'BENCH_RUNS=%s\nBENCH_SECONDS=%s\nBENCH_LOADS=%s\n' "${BENCH_RUNS:-}" "${BENCH_SECONDS:-}" "${BENCH_LOADS:-}" >"$STAGE/etc/nested/env"
+printf "BENCH_RUNS='%s'\nBENCH_SECONDS='%s'\nBENCH_LOADS='%s'\n" "${BENCH_RUNS:-}" "${BENCH_SECONDS:-}" "${BENCH_LOADS:-}" >"$STAGE/etc/nested/env"
 if [ -n "$BENCH" ]; then
 	cp -r "$ROOT/bench" "$P/src/bench"
 	for t in firsttime iobench netbench; do
