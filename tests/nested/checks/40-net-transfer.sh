@@ -20,32 +20,46 @@ want=$(md5sum <h2g.bin | cut -d' ' -f1)
 # busybox nc ends when its stdin ends (after a shutdown) or the peer's does: a
 # receiver gets a stdin that never ends (a fifo held open) so that it waits
 # for the whole stream.
-mkfifo hold
-sleep 600 >hold &
-holder=$!
-nc -l -p 5001 <hold >g2h.bin &
-rx=$!
-nc -l -p 5002 <h2g.bin >/dev/null &
-tx=$!
 JOB='i=0; until ping -c 1 -W 1 10.0.0.1 >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 30 ] || exit 3; done; echo ping-ok; cat /sys/bus/virtio/devices/*/features; mkfifo /tmp/h; sleep 600 >/tmp/h & t0=$(cut -d. -f1 /proc/uptime); nc 10.0.0.1 5002 </tmp/h >/tmp/in.bin || exit 4; t1=$(cut -d. -f1 /proc/uptime); echo h2g $(md5sum </tmp/in.bin) in $((t1-t0)) s; nc 10.0.0.1 5001 </tmp/in.bin >/dev/null || exit 5; t2=$(cut -d. -f1 /proc/uptime); echo g2h-sent in $((t2-t1)) s; kill $!'
-start=$(date +%s)
-timeout 400 "$VMM" run --mem 1G --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" \
-	--cmdline "console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp quiet vmm.ip=10.0.0.2/24" \
-	--net tap=vnet0 -- sh -c "$JOB" >out 2>err </dev/null &
-vmm=$!
-n=0
-until ip link show vnet0 >/dev/null 2>&1; do
-	n=$((n + 1))
-	[ $n -lt 100 ] || fail "vmm never created the tap vnet0"
-	sleep 0.1
-done
-ip addr add 10.0.0.1/24 dev vnet0 && ip link set vnet0 up || fail "cannot configure vnet0"
-wait $vmm
-status=$?
-end=$(date +%s)
-kill $holder $rx $tx 2>/dev/null
-echo "vmm exited $status after $((end - start)) s ($MB MiB each way)"
-cat out
+# One attempt: listeners on the host side, the VM, then the listeners go.
+transfer() {
+	rm -f hold g2h.bin
+	mkfifo hold
+	sleep 600 >hold &
+	holder=$!
+	nc -l -p 5001 <hold >g2h.bin &
+	rx=$!
+	nc -l -p 5002 <h2g.bin >/dev/null &
+	tx=$!
+	start=$(date +%s)
+	timeout 190 "$VMM" run --mem 1G --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" \
+		--cmdline "console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp quiet vmm.ip=10.0.0.2/24" \
+		--net tap=vnet0 -- sh -c "$JOB" >out 2>err </dev/null &
+	vmm=$!
+	n=0
+	until ip link show vnet0 >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || fail "vmm never created the tap vnet0"
+		sleep 0.1
+	done
+	ip addr add 10.0.0.1/24 dev vnet0 && ip link set vnet0 up || fail "cannot configure vnet0"
+	wait $vmm
+	status=$?
+	end=$(date +%s)
+	kill $holder $rx $tx 2>/dev/null
+	wait $holder $rx $tx 2>/dev/null
+	echo "vmm exited $status after $((end - start)) s ($MB MiB each way)"
+	cat out
+}
+transfer
+# A Linux guest that triple-faults on its own now and then under the nested
+# tier's emulated CPU (tests/nested/README.md, "L2 Linux guests dying")
+# gets one more try; the second attempt's result is the check's.
+if grep -q "guest reset (triple fault)" err; then
+	echo "the guest triple-faulted mid-transfer (vmm's log below); one more try"
+	sed 's/^/    /' err
+	transfer
+fi
 expect_status 0
 expect_out ping-ok
 got_in=$(sed -n 's/^h2g \([0-9a-f]*\) .*/\1/p' out | tr -d '\r')
