@@ -15,8 +15,9 @@
 # when the L1 VM did not finish, timings as "nested: ..." lines and at the
 # end "nested: N passed, M failed". Exit status 0 when all passed, else 1.
 # If L1 dies during a check, that check fails and a fresh L1 goes on with
-# the next one (at most NESTED_RESTARTS times). If L1 hangs, the check runs
-# once more in the fresh L1 and its result is that second try's.
+# the next one (at most NESTED_RESTARTS times). If L1 hangs or its kernel
+# panics, the check runs once more in the fresh L1 and its result is that
+# second try's.
 #
 # Environment:
 #   NESTED_TIMEOUT        whole run, seconds (default 1200)
@@ -465,6 +466,12 @@ symbolize() {
 		tr -d '\r' | grep -a '@@SYM' | sed 's/.*@@SYM /    /' | tee -a "$RUN/hang.txt" || true
 }
 
+# L1's kernel panicked in the check it was running (a stack guard page hit in
+# its exception entry was seen once under TCG): not the check's result.
+l1_panicked() {
+	tail -n 80 "$LOG" | tr -d '\r' | grep -aq "Kernel panic - not syncing"
+}
+
 # Why a session ended without @@DONE.
 why_stopped() {
 	local why err
@@ -506,11 +513,11 @@ while [ "$next" -lt "${#NAMES[@]}" ]; do
 	# The check L1 was in when it stopped fails; a fresh L1 goes on after it.
 	resume=$((LAST + 1))
 	[ -z "$HUNG" ] || symbolize
-	if [ -n "$CURRENT" ] && [ -n "$HUNG" ] && [ -z "${RETRIED[$CURRENT]:-}" ]; then
-		# L1's kernel stopped (under TCG), not the check: the check gets
-		# one more try in a fresh L1 and passes only if that try does.
+	if [ -n "$CURRENT" ] && { [ -n "$HUNG" ] || l1_panicked; } && [ -z "${RETRIED[$CURRENT]:-}" ]; then
+		# L1's kernel stopped or panicked (under TCG), not the check: the
+		# check gets one more try in a fresh L1 and passes only if that try does.
 		RETRIED[$CURRENT]=1
-		info "$CURRENT: no result because L1 hung; it runs once more in a fresh L1"
+		info "$CURRENT: no result because L1 $(if [ -n "$HUNG" ]; then echo hung; else echo panicked; fi); it runs once more in a fresh L1"
 		resume=${INDEX[$CURRENT]}
 	elif [ -n "$CURRENT" ]; then
 		report "$CURRENT" FAIL "$why (no result; console log: $LOG)"
